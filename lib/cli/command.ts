@@ -1,0 +1,22 @@
+import type { Io } from './io.js';
+
+/** What xl's global options (before the command name) leave for a command. */
+export interface CliContext {
+  io: Io;
+  /** `-N`: parse and print, touch nothing (xl's dryrun_only). */
+  dryRun: boolean;
+  /** `-v`, repeatable. */
+  verbose: number;
+  /** `-f`: force (xl's force_execution). */
+  force: boolean;
+  env: NodeJS.ProcessEnv;
+}
+
+export interface Command {
+  name: string;
+  /** One line: the arguments, as xl's help shows them. */
+  usage: string;
+  summary: string;
+  /** Returns the exit status. `argv` excludes the command name. */
+  run(ctx: CliContext, argv: string[]): Promise<number>;
+}

@@ -1,0 +1,6 @@
+import type { Command } from './command.js';
+import { blockAttach } from './commands/block-attach.js';
+import { tour } from './commands/tour.js';
+
+/** Every subcommand, in the order `colo-xl help` lists them. */
+export const commands: Command[] = [tour, blockAttach];

@@ -1,0 +1,52 @@
+import type { CliContext, Command } from './command.js';
+import { commands } from './commands.js';
+import { processIo, type Io } from './io.js';
+
+function findCommand(name: string): Command | undefined {
+  return commands.find((c) => c.name === name);
+}
+
+function printHelp(io: Io): void {
+  io.out('Usage colo-xl [-vfN] <subcommand> [args]\n\ncolo-xl full list of subcommands:\n\n');
+  for (const c of commands) io.out(` ${c.name.padEnd(20)}${c.summary}\n`);
+}
+
+/**
+ * The `colo-xl` entry point: xl's global options (`-v`, `-N`, `-f`, and the accepted but unused
+ * `-t`/`-T`), then a subcommand. Returns the exit status.
+ */
+export async function main(argv: string[], io: Io = processIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const ctx: CliContext = { io, dryRun: false, verbose: 0, force: false, env };
+  let i = 0;
+  // Like xl's getopt("+vftTN"): option letters may be bundled, scanning stops at the first word.
+  for (; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      i++;
+      break;
+    }
+    if (!a.startsWith('-') || a === '-') break;
+    for (const ch of a.slice(1)) {
+      if (ch === 'v') ctx.verbose++;
+      else if (ch === 'N') ctx.dryRun = true;
+      else if (ch === 'f') ctx.force = true;
+      else if (ch === 't' || ch === 'T') continue;
+      else {
+        io.err(`colo-xl: invalid option -- '${ch}'\n`);
+        printHelp(io);
+        return 1;
+      }
+    }
+  }
+  const name = argv[i];
+  if (name === undefined || name === 'help' || name === '--help') {
+    printHelp(io);
+    return name === undefined ? 1 : 0;
+  }
+  const cmd = findCommand(name);
+  if (!cmd) {
+    io.err('command not implemented\n');
+    return 1;
+  }
+  return cmd.run(ctx, argv.slice(i + 1));
+}

@@ -1,0 +1,235 @@
+/**
+ * The xl.cfg scanner, behaving like libxlu's flex scanner (libxlu_cfg_l.l) in Xen 4.17: longest
+ * match with ties going to the earlier rule, the `lexerr` start condition with its `yymore()`
+ * accumulation, yylineno counting, and the side effects of its actions (lexical-error reports,
+ * the "looks like Python" flag, string dequoting with libxlu's quirks).
+ *
+ * Reports go through a callback so that they interleave with the parser's syntax errors exactly as
+ * libxlu prints them: the scanner runs only when the parser asks for a look-ahead token.
+ */
+
+export type TokenKind = 'IDENT' | 'NUMBER' | 'STRING' | 'NEWLINE' | ',' | '[' | ']' | '+=' | '=' | ';' | '$end';
+
+export interface CfgToken {
+  kind: TokenKind;
+  /** IDENT/NUMBER text, or the dequoted STRING (null once an error was recorded: libxlu skips the copy). */
+  value: string | null;
+  /** bison's yylloc.first_line for this token. */
+  line: number;
+  /** yytext as the error reporter sees it right after this token was scanned. */
+  text: string;
+}
+
+/** State shared by scanner and parser, like libxlu's CfgParseContext. */
+export class CfgParseContext {
+  err = 0;
+  lexerrlineno = -1;
+  likelyPython = false;
+  report = '';
+  /** yytext / yylineno of the scanner, for reports made outside a token action. */
+  yytext = '';
+  yylineno = 1;
+
+  constructor(readonly source: string) {}
+
+  // xlu__cfg_yyerror
+  yyerror(line: number, msg: string): void {
+    let lineno = line;
+    if (lineno <= this.lexerrlineno) return;
+    let text = this.yytext;
+    let newline = '';
+    if (text.length > 0 && text.endsWith('\n')) {
+      text = text.slice(0, -1);
+      lineno--;
+      if (text.length === 0) newline = '<newline>';
+    }
+    text = text.replace(/[ \t]+$/, '');
+    // At end of input yytext is one NUL byte: printed as nothing, but between backquotes.
+    const quoted = text.length > 0 ? '`' + text.replace(/\0.*$/s, '') + "'" : '';
+    this.report += `${this.source}:${lineno}: config parsing error near ${quoted}${newline}: ${msg}\n`;
+    if (!this.err) this.err = EINVAL;
+  }
+
+  // xlu__cfgl_lexicalerror
+  lexicalError(msg: string): void {
+    const line = this.yylineno;
+    this.yyerror(line, msg);
+    this.lexerrlineno = line;
+  }
+}
+
+export const EINVAL = 22;
+
+interface Rule {
+  re: RegExp;
+  act: number;
+}
+
+// The INITIAL rules in libxlu_cfg_l.l order; `.` in flex never matches a newline.
+const INITIAL_RULES: Rule[] = [
+  { re: /[a-z][._0-9a-z]*/y, act: 1 },
+  { re: /[0-9][0-9a-fx]*/y, act: 2 },
+  { re: /[ \t]/y, act: 3 },
+  { re: /,/y, act: 4 },
+  { re: /\[/y, act: 5 },
+  { re: /\]/y, act: 6 },
+  { re: /\+=/y, act: 7 },
+  { re: /=/y, act: 8 },
+  { re: /;/y, act: 9 },
+  { re: /\n|#[^\n]*\n/y, act: 10 },
+  { re: /'(?:[^'\\\n]|\\[^\n])*'/y, act: 11 },
+  { re: /"(?:[^"\\\n]|\\[^\n])*"/y, act: 12 },
+  { re: /[+,\-.():]/y, act: 13 },
+  { re: /[^\n]/y, act: 14 },
+];
+
+const LEXERR_RULES: Rule[] = [
+  { re: /[^ \t\n]+|[ \t]/y, act: 15 },
+  { re: /\n/y, act: 16 },
+];
+
+const SIMPLE: Record<number, TokenKind> = { 4: ',', 5: '[', 6: ']', 7: '+=', 8: '=', 9: ';' };
+
+export class CfgScanner {
+  private pos = 0;
+  private lexerr = false;
+  private more = '';
+  /** yylloc.first_line as last set by a token action (bison keeps it for `$end`). */
+  private lastLine = 1;
+
+  constructor(
+    private readonly input: string,
+    private readonly ctx: CfgParseContext,
+  ) {}
+
+  // xlu__cfg_yylex
+  next(): CfgToken {
+    const ctx = this.ctx;
+    for (;;) {
+      if (this.pos >= this.input.length) {
+        // flex's end-of-buffer: yytext is any yymore() text plus the NUL terminator, and yylloc
+        // is left alone.
+        ctx.yytext = this.more + '\0';
+        return { kind: '$end', value: null, line: this.lastLine, text: ctx.yytext };
+      }
+      const rules = this.lexerr ? LEXERR_RULES : INITIAL_RULES;
+      let best: Rule | undefined;
+      let bestLen = 0;
+      for (const r of rules) {
+        r.re.lastIndex = this.pos;
+        const m = r.re.exec(this.input);
+        if (m && m[0].length > bestLen) {
+          best = r;
+          bestLen = m[0].length;
+        }
+      }
+      // Every character matches some rule in both start conditions.
+      const matched = this.input.slice(this.pos, this.pos + bestLen);
+      this.pos += bestLen;
+      for (const ch of matched) if (ch === '\n') ctx.yylineno++;
+      const text = this.more + matched;
+      this.more = '';
+      ctx.yytext = text;
+      const act = best!.act;
+      switch (act) {
+        case 1:
+        case 2:
+          return this.got(act === 1 ? 'IDENT' : 'NUMBER', ctx.err ? null : text, ctx.yylineno);
+        case 3:
+          continue;
+        case 10:
+          return this.got('NEWLINE', null, ctx.yylineno - 1);
+        case 11:
+        case 12:
+          return this.got('STRING', dequote(ctx, text), ctx.yylineno);
+        case 13:
+          ctx.likelyPython = true;
+          this.lexerr = true;
+          this.more = text;
+          continue;
+        case 14:
+          this.lexerr = true;
+          this.more = text;
+          continue;
+        case 15:
+          ctx.lexicalError('lexical error');
+          this.lexerr = false;
+          continue;
+        case 16:
+          ctx.lexicalError('lexical error');
+          this.lexerr = false;
+          return this.got('NEWLINE', null, ctx.yylineno);
+        default:
+          return this.got(SIMPLE[act]!, null, ctx.yylineno);
+      }
+    }
+  }
+
+  private got(kind: TokenKind, value: string | null, line: number): CfgToken {
+    this.lastLine = line;
+    return { kind, value, line, text: this.ctx.yytext };
+  }
+}
+
+const SIMPLE_ESCAPES: Record<string, string> = {
+  '"': '"', "'": "'", '\\': '\\', a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v',
+};
+
+/** strtoul(numbuf, &ep, base) on a short buffer: how many characters it consumed. */
+function strtoulLength(buf: string, base: number): number {
+  let i = 0;
+  while (i < buf.length && ' \t\n\v\f\r'.includes(buf[i]!)) i++;
+  if (buf[i] === '+' || buf[i] === '-') i++;
+  if (base === 16 && buf[i] === '0' && (buf[i + 1] === 'x' || buf[i + 1] === 'X') && isDigit(buf[i + 2], 16)) i += 2;
+  const start = i;
+  while (i < buf.length && isDigit(buf[i], base)) i++;
+  return i === start ? 0 : i;
+}
+
+function isDigit(c: string | undefined, base: number): boolean {
+  if (c === undefined) return false;
+  const v = parseInt(c, 36);
+  return !Number.isNaN(v) && v < base;
+}
+
+// xlu__cfgl_dequote. Faithful to 4.17, bugs included: numeric escapes are parsed (hex always
+// fails, "octal" is read in base 10 after its first digit) but never stored.
+function dequote(ctx: CfgParseContext, src: string): string | null {
+  if (ctx.err) return null;
+  let out = '';
+  const end = src.length - 1;
+  let p = 1;
+  while (p < end) {
+    const c = src[p++]!;
+    if (c !== '\\') {
+      out += c;
+      continue;
+    }
+    const nc = src[p++]!;
+    const simple = SIMPLE_ESCAPES[nc];
+    if (simple !== undefined) {
+      out += simple;
+    } else if (nc === 'x' || (nc >= '0' && nc <= '7')) {
+      const hex = nc === 'x';
+      if (hex) p++;
+      const maxlen = hex ? 2 : 3;
+      const minlen = hex ? 2 : 1;
+      // strncpy stops at the string's NUL, which libxlu's buffer has right after the closing quote.
+      const numbuf = src.slice(p, Math.min(p + maxlen, src.length));
+      const used = strtoulLength(numbuf, hex ? 16 : 10);
+      if (used <= minlen) {
+        ctx.lexicalError(
+          `invalid digit after backslash ${hex ? 'hex' : 'octal'}numerical character escape in quoted string`,
+        );
+        ctx.err = EINVAL;
+        return out;
+      }
+      p += used;
+    } else {
+      ctx.lexicalError('invalid character after backlash in quoted string');
+      ctx.err = EINVAL;
+      return out;
+    }
+  }
+  return out;
+}

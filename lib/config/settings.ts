@@ -1,0 +1,195 @@
+/**
+ * A parsed xl.cfg (libxlu's XLU_Config): the settings in file order plus libxlu's typed getters,
+ * which print the same warnings to the report stream as libxlu_cfg.c does.
+ */
+
+import { CfgParseContext, EINVAL } from './lexer.js';
+
+export type CfgValue =
+  | { kind: 'string'; value: string; line: number }
+  | { kind: 'list'; values: CfgValue[]; line: number };
+
+export interface Assignment {
+  name: string;
+  op: '=' | '+=';
+  /** null when libxlu had already recorded an error and stopped building values. */
+  value: CfgValue | null;
+  /** Line of the value's first token (XLU_ConfigSetting.lineno). */
+  line: number;
+}
+
+export interface CfgSetting {
+  name: string;
+  op: '=' | '+=';
+  value: CfgValue;
+  line: number;
+}
+
+export const ESRCH = 3;
+export const ERANGE = 34;
+
+const LONG_MAX = 2n ** 63n - 1n;
+const LONG_MIN = -(2n ** 63n);
+
+export class XluConfig {
+  /** Most recent first, as libxlu keeps them (a later assignment shadows an earlier one). */
+  readonly settings: CfgSetting[] = [];
+
+  /** Where getters print their warnings (xl points libxlu's report stream at stderr). */
+  report: (text: string) => void = () => undefined;
+
+  constructor(readonly source: string) {}
+
+  // xlu__cfg_set_store
+  store(ctx: CfgParseContext, a: Assignment): void {
+    if (ctx.err || a.value === null) return;
+    let value = a.value;
+    if (a.op === '+=') {
+      const prev = this.find(a.name);
+      if (prev) {
+        if (prev.value.kind !== value.kind) {
+          ctx.lexicalError('can\'t add [list] to "string" or vice versa');
+          ctx.err = EINVAL;
+          return;
+        }
+        if (value.kind === 'string' && prev.value.kind === 'string') {
+          value = { ...value, value: prev.value.value + value.value };
+        } else if (value.kind === 'list' && prev.value.kind === 'list') {
+          // libxlu moves the items: the shadowed setting is left an empty list.
+          value = { ...value, values: [...prev.value.values.splice(0), ...value.values] };
+        }
+      }
+    }
+    this.settings.unshift({ name: a.name, op: a.op, value, line: a.line });
+  }
+
+  find(name: string): CfgSetting | undefined {
+    return this.settings.find((s) => s.name === name);
+  }
+
+  /** Every setting name, first occurrence order, for reporting keys colo-xl does not use. */
+  names(): string[] {
+    const seen: string[] = [];
+    for (const s of [...this.settings].reverse()) if (!seen.includes(s.name)) seen.push(s.name);
+    return seen;
+  }
+
+  private findAtom(name: string, dontWarn: boolean): CfgSetting | number {
+    const set = this.find(name);
+    if (!set) return ESRCH;
+    if (set.value.kind !== 'string') {
+      if (!dontWarn) {
+        this.report(`${this.source}:${set.line}: warning: parameter \`${name}' is a list but should be a single value\n`);
+      }
+      return EINVAL;
+    }
+    return set;
+  }
+
+  // xlu_cfg_get_string
+  getString(name: string, dontWarn = false): string | number {
+    const set = this.findAtom(name, dontWarn);
+    return typeof set === 'number' ? set : (set.value as { value: string }).value;
+  }
+
+  // xlu_cfg_get_bounded_long
+  getBoundedLong(name: string, min: bigint, max: bigint, dontWarn = false): { value: bigint } | number {
+    const set = this.findAtom(name, dontWarn);
+    if (typeof set === 'number') return set;
+    const w = (msg: string): void => {
+      if (!dontWarn) this.report(`${this.source}:${set.line}: warning: ${msg}\n`);
+    };
+    if (set.op === '+=') {
+      w(`can't use += with numbers for parameter \`${name}'`);
+      return EINVAL;
+    }
+    const str = (set.value as { value: string }).value;
+    const r = strtol(str);
+    if (r.erange) {
+      w(`parameter \`${name}' could not be parsed as a number: Numerical result out of range`);
+      return ERANGE;
+    }
+    if (r.end !== str.length || r.end === 0) {
+      w(`parameter \`${name}' is not a valid number`);
+      return EINVAL;
+    }
+    if (r.value < min) {
+      w(`value \`${r.value}' is smaller than minimum bound '${min}'`);
+      return EINVAL;
+    }
+    if (r.value > max) {
+      w(`value \`${r.value}' is greater than maximum bound '${max}'`);
+      return EINVAL;
+    }
+    return { value: r.value };
+  }
+
+  // xlu_cfg_get_long
+  getLong(name: string, dontWarn = false): { value: bigint } | number {
+    return this.getBoundedLong(name, LONG_MIN, LONG_MAX, dontWarn);
+  }
+
+  // xlu_cfg_get_defbool
+  getDefbool(name: string, dontWarn = false): boolean | number {
+    const r = this.getLong(name, dontWarn);
+    return typeof r === 'number' ? r : r.value !== 0n;
+  }
+
+  // xlu_cfg_get_list
+  getList(name: string, dontWarn = false): CfgValue[] | number {
+    const set = this.find(name);
+    if (!set) return ESRCH;
+    if (set.value.kind !== 'list') {
+      if (!dontWarn) {
+        this.report(`${this.source}:${set.line}: warning: parameter \`${name}' is a single value but should be a list\n`);
+      }
+      return EINVAL;
+    }
+    return set.value.values;
+  }
+
+  // xlu_cfg_get_list_as_string_list: non-string items become NULL.
+  getListAsStringList(name: string, dontWarn = false): (string | null)[] | number {
+    const list = this.getList(name, dontWarn);
+    return typeof list === 'number' ? list : list.map((v) => (v.kind === 'string' ? v.value : null));
+  }
+}
+
+/** xlu_cfg_get_listitem: the string at `i`, or null for a nested list or past the end. */
+export function listItem(list: CfgValue[], i: number): string | null {
+  const v = list[i];
+  return v && v.kind === 'string' ? v.value : null;
+}
+
+/** strtol(s, &ep, 0) on glibc/LP64. `end` is the index ep points to (0 when nothing converted). */
+export function strtol(s: string): { value: bigint; end: number; erange: boolean } {
+  let i = 0;
+  while (i < s.length && ' \t\n\v\f\r'.includes(s[i]!)) i++;
+  let neg = false;
+  if (s[i] === '+' || s[i] === '-') {
+    neg = s[i] === '-';
+    i++;
+  }
+  let base = 10;
+  if (s[i] === '0' && (s[i + 1] === 'x' || s[i + 1] === 'X') && /[0-9a-fA-F]/.test(s[i + 2] ?? '')) {
+    base = 16;
+    i += 2;
+  } else if (s[i] === '0') {
+    base = 8;
+  }
+  const start = i;
+  let v = 0n;
+  for (; i < s.length; i++) {
+    const d = parseInt(s[i]!, 36);
+    if (Number.isNaN(d) || d >= base) break;
+    v = v * BigInt(base) + BigInt(d);
+  }
+  if (i === start) {
+    // "0x" without a hex digit, or "0": the 0 itself was converted.
+    return { value: 0n, end: 0, erange: false };
+  }
+  if (neg) v = -v;
+  if (v > LONG_MAX) return { value: LONG_MAX, end: i, erange: true };
+  if (v < LONG_MIN) return { value: LONG_MIN, end: i, erange: true };
+  return { value: v, end: i, erange: false };
+}

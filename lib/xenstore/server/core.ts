@@ -1,0 +1,404 @@
+/**
+ * The embedded xenstored: request dispatch with C xenstored 4.17's semantics
+ * (process_message and the do_* handlers of xenstored_core.c, xenstored_domain.c,
+ * xenstored_transaction.c, xenstored_watch.c).
+ */
+import {
+  INTRODUCE_DOMAIN,
+  PAYLOAD_MAX,
+  RELEASE_DOMAIN,
+  XsError,
+  XsOp,
+  canRead,
+  canonicalPath,
+  domainPath,
+  formatPerm,
+  isSubpath,
+  isValidPath,
+  joinStrings,
+  parsePerm,
+  splitStrings,
+  type Packet,
+  type XsPerm,
+} from '../messages.js';
+import { ServerConnection, type PacketSink } from './connection.js';
+import { controlCommand } from './control.js';
+import { DomainTable } from './domains.js';
+import {
+  DEFAULT_LIMITS,
+  Perm,
+  opDirectory,
+  opGetPerms,
+  opMkdir,
+  opRead,
+  opRm,
+  opSetPerms,
+  opWrite,
+  permForCaller,
+  type ChangeEvent,
+  type Limits,
+} from './ops.js';
+import { NodeStore, TransactionView, type TreeView, type XsNode } from './tree.js';
+
+/** Receives every committed change before the client hears "OK" (durability hook). */
+export interface Journal {
+  commit(changes: ReadonlyArray<readonly [string, XsNode | null]>): void;
+}
+
+/** Records what an operation changed in the committed store, for the journal. */
+class RecordingView implements TreeView {
+  readonly touched = new Set<string>();
+  constructor(private readonly store: NodeStore) {}
+  get(path: string): XsNode | undefined {
+    return this.store.get(path);
+  }
+  put(path: string, node: Omit<XsNode, 'generation'>): void {
+    this.touched.add(path);
+    this.store.put(path, node);
+  }
+  delete(path: string): void {
+    this.touched.add(path);
+    this.store.delete(path);
+  }
+  ownedBy(domid: number): number {
+    return this.store.ownedBy(domid);
+  }
+}
+
+const OK = joinStrings(['OK']);
+const SPECIAL = new Set([INTRODUCE_DOMAIN, RELEASE_DOMAIN]);
+
+/** C's atoi: optional blanks and sign, then leading digits; anything else counts as 0. */
+function atoi(s: string): number {
+  const m = /^\s*([+-]?\d+)/.exec(s);
+  return m ? Number.parseInt(m[1]!, 10) | 0 : 0;
+}
+
+/** Exactly one NUL-terminated string and nothing after it (C's onearg), else EINVAL. */
+function oneArg(p: Packet, op: string): string {
+  const nul = p.payload.indexOf(0);
+  if (p.payload.length === 0 || nul !== p.payload.length - 1) throw new XsError('EINVAL', op);
+  return p.payload.toString('utf8', 0, nul);
+}
+
+export interface CoreOptions {
+  limits?: Partial<Limits>;
+  journal?: Journal;
+  store?: NodeStore;
+}
+
+export class XenstoreCore {
+  readonly store: NodeStore;
+  readonly limits: Limits;
+  readonly domains = new DomainTable();
+  journal: Journal | undefined;
+  private readonly connections = new Set<ServerConnection>();
+  private readonly specialPerms = new Map<string, XsPerm[]>([
+    [INTRODUCE_DOMAIN, [{ domid: 0, access: 'none' }]],
+    [RELEASE_DOMAIN, [{ domid: 0, access: 'none' }]],
+  ]);
+
+  constructor(opts: CoreOptions = {}) {
+    this.store = opts.store ?? new NodeStore();
+    this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    this.journal = opts.journal;
+  }
+
+  connect(sink: PacketSink, domid = 0): ServerConnection {
+    const c = new ServerConnection(sink, domid);
+    this.connections.add(c);
+    return c;
+  }
+
+  disconnect(c: ServerConnection): void {
+    c.closed = true;
+    c.watches.length = 0;
+    c.transactions.clear();
+    this.connections.delete(c);
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /** Handles one request; the reply (and any watch events) go to the connections' sinks. */
+  handle(c: ServerConnection, p: Packet): void {
+    if (c.closed) return;
+    let reply: Buffer;
+    const after: Array<() => void> = [];
+    try {
+      reply = this.dispatch(c, p, after);
+    } catch (e) {
+      if (!(e instanceof XsError) || e.code === 'ETIMEDOUT' || e.code === 'ECONNRESET') throw e;
+      c.sink.send({ type: XsOp.ERROR, reqId: p.reqId, txId: p.txId, payload: joinStrings([e.code]) });
+      return;
+    }
+    if (reply.length > PAYLOAD_MAX) {
+      c.sink.send({ type: XsOp.ERROR, reqId: p.reqId, txId: p.txId, payload: joinStrings(['E2BIG']) });
+      return;
+    }
+    c.sink.send({ type: p.type, reqId: p.reqId, txId: p.txId, payload: reply });
+    for (const f of after) f();
+  }
+
+  private path(c: ServerConnection, given: string, op: string, allowSpecial = false): string {
+    const path = canonicalPath(given, c.domid);
+    if (!isValidPath(path, allowSpecial, this.limits.pathMax)) throw new XsError('EINVAL', op, given);
+    return path;
+  }
+
+  private caller(c: ServerConnection): { domid: number; privileged: boolean; target?: number } {
+    return { domid: c.domid, privileged: c.privileged, target: c.target };
+  }
+
+  /** Runs a modifying op on the store or on the request's transaction. */
+  private modify(c: ServerConnection, txId: number, after: Array<() => void>, f: (v: TreeView) => ChangeEvent[]): Buffer {
+    if (txId !== 0) {
+      const tx = this.transaction(c, txId);
+      tx.events.push(...f(tx.view));
+      return OK;
+    }
+    const rec = new RecordingView(this.store);
+    const events = f(rec);
+    this.journalCommit(rec.touched);
+    after.push(() => this.fire(events));
+    return OK;
+  }
+
+  private journalCommit(paths: Iterable<string>): void {
+    if (!this.journal) return;
+    const changes: Array<readonly [string, XsNode | null]> = [];
+    for (const path of paths) changes.push([path, this.store.get(path) ?? null]);
+    if (changes.length) this.journal.commit(changes);
+  }
+
+  private transaction(c: ServerConnection, txId: number): { view: TransactionView; events: ChangeEvent[] } {
+    const tx = c.transactions.get(txId);
+    if (!tx) throw new XsError('ENOENT', 'TRANSACTION', undefined, `no transaction ${txId}`);
+    return tx;
+  }
+
+  private view(c: ServerConnection, txId: number): TreeView {
+    return txId === 0 ? this.store : this.transaction(c, txId).view;
+  }
+
+  private dispatch(c: ServerConnection, p: Packet, after: Array<() => void>): Buffer {
+    const privOnly: number[] = [XsOp.CONTROL, XsOp.INTRODUCE, XsOp.RELEASE, XsOp.IS_DOMAIN_INTRODUCED, XsOp.RESUME, XsOp.SET_TARGET];
+    if (privOnly.includes(p.type) && !c.privileged) throw new XsError('EACCES');
+    // Ops that ignore tx_id (XS_FLAG_NOTID); for the others an unknown id is ENOENT up front.
+    const notid: number[] = [XsOp.WATCH, XsOp.UNWATCH];
+    const txId = notid.includes(p.type) ? 0 : p.txId;
+    if (txId !== 0 && p.type !== XsOp.TRANSACTION_START) this.transaction(c, txId);
+    const who = this.caller(c);
+    switch (p.type) {
+      case XsOp.READ:
+        return opRead(this.view(c, txId), who, this.path(c, oneArg(p, 'READ'), 'READ'));
+      case XsOp.DIRECTORY: {
+        const n = opDirectory(this.view(c, txId), who, this.path(c, oneArg(p, 'DIRECTORY'), 'DIRECTORY'));
+        return joinStrings(n.children);
+      }
+      case XsOp.DIRECTORY_PART:
+        return this.directoryPart(c, p, txId);
+      case XsOp.GET_PERMS:
+        return joinStrings(opGetPerms(this.view(c, txId), who, this.path(c, oneArg(p, 'GET_PERMS'), 'GET_PERMS')).map(formatPerm));
+      case XsOp.WRITE: {
+        const nul = p.payload.indexOf(0);
+        if (nul < 0) throw new XsError('EINVAL', 'WRITE');
+        const path = this.path(c, p.payload.toString('utf8', 0, nul), 'WRITE');
+        const value = Buffer.from(p.payload.subarray(nul + 1));
+        return this.modify(c, txId, after, (v) => opWrite(v, who, this.limits, path, value));
+      }
+      case XsOp.MKDIR: {
+        const path = this.path(c, oneArg(p, 'MKDIR'), 'MKDIR');
+        return this.modify(c, txId, after, (v) => opMkdir(v, who, this.limits, path));
+      }
+      case XsOp.RM: {
+        const path = this.path(c, oneArg(p, 'RM'), 'RM');
+        return this.modify(c, txId, after, (v) => opRm(v, who, path));
+      }
+      case XsOp.SET_PERMS:
+        return this.setPerms(c, p, txId, after);
+      case XsOp.WATCH:
+        return this.watch(c, p, after);
+      case XsOp.UNWATCH: {
+        const args = splitStrings(p.payload);
+        if (args.length !== 2) throw new XsError('EINVAL', 'UNWATCH');
+        const path = canonicalPath(args[0]!, c.domid);
+        const i = c.watches.findIndex((w) => w.path === path && w.token === args[1]);
+        if (i < 0) throw new XsError('ENOENT', 'UNWATCH', args[0]);
+        c.watches.splice(i, 1);
+        return OK;
+      }
+      case XsOp.TRANSACTION_START: {
+        if (p.txId !== 0) throw new XsError('EBUSY', 'TRANSACTION_START');
+        if (!c.privileged && c.transactions.size >= this.limits.transactionsPerDomain) throw new XsError('ENOSPC', 'TRANSACTION_START');
+        let id = c.nextTxId;
+        while (id === 0 || c.transactions.has(id)) id = (id + 1) >>> 0;
+        c.nextTxId = (id + 1) >>> 0;
+        c.transactions.set(id, { view: new TransactionView(this.store), events: [] });
+        return joinStrings([String(id)]);
+      }
+      case XsOp.TRANSACTION_END:
+        return this.transactionEnd(c, p, after);
+      case XsOp.GET_DOMAIN_PATH:
+        return joinStrings([domainPath(atoi(oneArg(p, 'GET_DOMAIN_PATH')))]);
+      case XsOp.IS_DOMAIN_INTRODUCED:
+        return joinStrings([this.domains.isIntroduced(atoi(oneArg(p, 'IS_DOMAIN_INTRODUCED'))) ? 'T' : 'F']);
+      case XsOp.INTRODUCE: {
+        const args = splitStrings(p.payload);
+        if (args.length < 3) throw new XsError('EINVAL', 'INTRODUCE');
+        const [domid, mfn, port] = [atoi(args[0]!), args[1]!, atoi(args[2]!)];
+        if (port <= 0 || domid < 0) throw new XsError('EINVAL', 'INTRODUCE');
+        if (this.domains.introduce(domid, mfn, port)) after.push(() => this.fireSpecial(INTRODUCE_DOMAIN));
+        return OK;
+      }
+      case XsOp.RELEASE: {
+        const domid = atoi(oneArg(p, 'RELEASE'));
+        if (domid === 0) throw new XsError('EINVAL', 'RELEASE');
+        if (!this.domains.release(domid)) throw new XsError('ENOENT', 'RELEASE');
+        for (const conn of this.connections) if (conn.domid === domid) this.disconnectGuest(conn);
+        after.push(() => this.fireSpecial(RELEASE_DOMAIN));
+        return OK;
+      }
+      case XsOp.RESUME: {
+        const domid = atoi(oneArg(p, 'RESUME'));
+        if (!this.domains.isIntroduced(domid)) throw new XsError('ENOENT', 'RESUME');
+        return OK;
+      }
+      case XsOp.SET_TARGET: {
+        const args = splitStrings(p.payload);
+        if (args.length < 2) throw new XsError('EINVAL', 'SET_TARGET');
+        const [domid, target] = [atoi(args[0]!), atoi(args[1]!)];
+        if (!this.domains.isIntroduced(domid) || !this.domains.isIntroduced(target)) throw new XsError('ENOENT', 'SET_TARGET');
+        this.domains.setTarget(domid, target);
+        for (const conn of this.connections) if (conn.domid === domid) conn.target = target;
+        return OK;
+      }
+      case XsOp.RESET_WATCHES:
+        c.watches.length = 0;
+        c.transactions.clear();
+        return OK;
+      case XsOp.CONTROL:
+        return controlCommand(this, splitStrings(p.payload));
+      default:
+        throw new XsError('ENOSYS');
+    }
+  }
+
+  private disconnectGuest(conn: ServerConnection): void {
+    conn.sink.abort('domain released');
+    this.disconnect(conn);
+  }
+
+  // send_directory_part: "<generation>\0" then whole child names from byte `offset` on, with an
+  // extra empty string once the list is complete
+  private directoryPart(c: ServerConnection, p: Packet, txId: number): Buffer {
+    const args = splitStrings(p.payload);
+    if (args.length !== 2) throw new XsError('EINVAL', 'DIRECTORY_PART');
+    const path = this.path(c, args[0]!, 'DIRECTORY_PART');
+    const n = opDirectory(this.view(c, txId), this.caller(c), path, 'DIRECTORY_PART');
+    const gen = Buffer.from(`${n.generation}\0`);
+    const all = joinStrings(n.children);
+    const off = atoi(args[1]!);
+    if (off < 0) throw new XsError('EINVAL', 'DIRECTORY_PART');
+    if (off >= all.length) return Buffer.concat([gen, Buffer.from([0])]);
+    let end = off;
+    for (;;) {
+      const nul = all.indexOf(0, end);
+      const next = (nul < 0 ? all.length - 1 : nul) + 1;
+      const last = next >= all.length;
+      if (gen.length + (next - off) + (last ? 1 : 0) > PAYLOAD_MAX) break;
+      end = next;
+      if (last) return Buffer.concat([gen, all.subarray(off, end), Buffer.from([0])]);
+    }
+    if (end === off) throw new XsError('E2BIG', 'DIRECTORY_PART', path);
+    return Buffer.concat([gen, all.subarray(off, end)]);
+  }
+
+  private setPerms(c: ServerConnection, p: Packet, txId: number, after: Array<() => void>): Buffer {
+    const args = splitStrings(p.payload);
+    if (args.length < 2) throw new XsError('EINVAL', 'SET_PERMS');
+    if (!c.privileged && args.length - 1 > this.limits.permsPerNode) throw new XsError('ENOSPC', 'SET_PERMS');
+    const perms = args.slice(1).map(parsePerm);
+    const given = args[0]!;
+    if (given.startsWith('@')) {
+      const cur = this.specialPerms.get(given);
+      if (!cur) throw new XsError('EINVAL', 'SET_PERMS', given);
+      if ((permForCaller(this.caller(c), cur) & (Perm.WRITE | Perm.OWNER)) !== (Perm.WRITE | Perm.OWNER)) {
+        throw new XsError('EACCES', 'SET_PERMS', given);
+      }
+      this.specialPerms.set(given, perms);
+      return OK;
+    }
+    const path = this.path(c, given, 'SET_PERMS');
+    return this.modify(c, txId, after, (v) => opSetPerms(v, this.caller(c), this.limits, path, perms));
+  }
+
+  private watch(c: ServerConnection, p: Packet, after: Array<() => void>): Buffer {
+    const args = splitStrings(p.payload);
+    if (args.length !== 2) throw new XsError('EINVAL', 'WATCH');
+    const [given, token] = [args[0]!, args[1]!];
+    const path = this.path(c, given, 'WATCH', true);
+    if (c.watches.some((w) => w.path === path && w.token === token)) throw new XsError('EEXIST', 'WATCH', given);
+    if (!c.privileged && c.watches.length >= this.limits.watchesPerDomain) throw new XsError('E2BIG', 'WATCH', given);
+    const w = { path, given, token };
+    c.watches.push(w);
+    // The initial fire, sent right after the reply.
+    after.push(() => this.sendEvent(c, w.given, token));
+    return OK;
+  }
+
+  private transactionEnd(c: ServerConnection, p: Packet, after: Array<() => void>): Buffer {
+    const arg = oneArg(p, 'TRANSACTION_END');
+    if (arg !== 'T' && arg !== 'F') throw new XsError('EINVAL', 'TRANSACTION_END');
+    const tx = this.transaction(c, p.txId);
+    c.transactions.delete(p.txId);
+    if (arg === 'F') return OK;
+    if (tx.view.conflicts()) throw new XsError('EAGAIN', 'TRANSACTION_END');
+    tx.view.apply();
+    this.journalCommit(tx.view.changes.keys());
+    after.push(() => this.fire(tx.events));
+    return OK;
+  }
+
+  private sendEvent(c: ServerConnection, path: string, token: string): void {
+    if (c.closed) return;
+    c.sink.send({ type: XsOp.WATCH_EVENT, reqId: 0, txId: 0, payload: joinStrings([path, token]) });
+  }
+
+  /** The path as the watcher registered it: relative watches hear relative paths. */
+  private reported(c: ServerConnection, given: string, path: string): string {
+    if (given.startsWith('/') || given.startsWith('@')) return path;
+    const home = `${domainPath(c.domid)}/`;
+    return path.startsWith(home) ? path.slice(home.length) : path;
+  }
+
+  // fire_watches: a change reaches watches on the node or above it (or exactly on it, for
+  // nodes removed below the one rm named), if the watcher may read the node
+  private fire(events: readonly ChangeEvent[]): void {
+    for (const e of events) {
+      for (const c of this.connections) {
+        const who = this.caller(c);
+        if (!c.privileged) {
+          const ok = (perms: readonly XsPerm[] | undefined): boolean => !!perms && (permForCaller(who, perms) & Perm.READ) !== 0;
+          if (!ok(e.perms) && !ok(e.oldPerms)) continue;
+        }
+        for (const w of c.watches) {
+          if (e.exact ? w.path === e.path : isSubpath(e.path, w.path)) this.sendEvent(c, this.reported(c, w.given, e.path), w.token);
+        }
+      }
+    }
+  }
+
+  private fireSpecial(name: string): void {
+    const perms = this.specialPerms.get(name)!;
+    for (const c of this.connections) {
+      if (!c.privileged && !(permForCaller(this.caller(c), perms) & Perm.READ) && !canRead(perms[0]!.access)) continue;
+      for (const w of c.watches) if (w.path === name) this.sendEvent(c, name, w.token);
+    }
+  }
+
+  isSpecial(path: string): boolean {
+    return SPECIAL.has(path);
+  }
+}

@@ -1,0 +1,39 @@
+import { XsClient, type ClientOptions } from '../client.js';
+import { XenstoreCore, type CoreOptions } from './core.js';
+import { InProcessTransport } from './inprocess.js';
+import { FileJournal } from './persist.js';
+import { XenstoreSocketServer } from './socket-server.js';
+
+export interface EmbeddedOptions extends Omit<CoreOptions, 'store' | 'journal'> {
+  /** Journal file; without it the store lives in memory only. */
+  statePath?: string;
+}
+
+/** The embedded xenstored: a core, optionally durable, reachable in-process or over a socket. */
+export class EmbeddedXenstored {
+  readonly core: XenstoreCore;
+  readonly journal: FileJournal | undefined;
+  private servers: XenstoreSocketServer[] = [];
+
+  constructor(opts: EmbeddedOptions = {}) {
+    this.journal = opts.statePath ? FileJournal.open(opts.statePath) : undefined;
+    this.core = new XenstoreCore({ ...opts, store: this.journal?.store, journal: this.journal });
+  }
+
+  /** A client whose connection acts as `domid` (0, the default, is privileged). */
+  client(opts: ClientOptions & { domid?: number } = {}): XsClient {
+    return new XsClient(new InProcessTransport(this.core, opts.domid ?? 0), opts);
+  }
+
+  async listen(socketPath: string): Promise<XenstoreSocketServer> {
+    const s = await XenstoreSocketServer.listen(this.core, socketPath);
+    this.servers.push(s);
+    return s;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.servers.map((s) => s.close()));
+    this.servers = [];
+    this.journal?.close();
+  }
+}

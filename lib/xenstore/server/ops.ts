@@ -1,0 +1,195 @@
+/**
+ * The node operations of C xenstored (xenstored_core.c), on any TreeView, for one caller.
+ * They throw XsError with the errno C xenstored answers and return the watch events to fire.
+ */
+import { XsError, canRead, canWrite, parentPath, type XsPerm } from '../messages.js';
+import { baseName, childPath, type TreeView, type XsNode } from './tree.js';
+
+/** Who is asking: the connection's domid, and the domain it may act for (SET_TARGET). */
+export interface Caller {
+  domid: number;
+  privileged: boolean;
+  target?: number;
+}
+
+/** A change watchers may hear about; `exact` limits it to watches on exactly that path. */
+export interface ChangeEvent {
+  path: string;
+  exact: boolean;
+  perms: readonly XsPerm[];
+  oldPerms?: readonly XsPerm[];
+}
+
+export const Perm = { READ: 1, WRITE: 2, OWNER: 4 } as const;
+
+export interface Limits {
+  nodesPerDomain: number;
+  nodeSize: number;
+  watchesPerDomain: number;
+  transactionsPerDomain: number;
+  permsPerNode: number;
+  pathMax: number;
+}
+
+/** C xenstored 4.17 defaults (`xenstore-control quota` prints the same numbers). */
+export const DEFAULT_LIMITS: Limits = {
+  nodesPerDomain: 1000,
+  nodeSize: 2048,
+  watchesPerDomain: 128,
+  transactionsPerDomain: 10,
+  permsPerNode: 5,
+  pathMax: 2048,
+};
+
+// perm_for_conn
+export function permForCaller(c: Caller, perms: readonly XsPerm[]): number {
+  const all = Perm.READ | Perm.WRITE | Perm.OWNER;
+  const owner = perms[0];
+  if (!owner) return 0;
+  if (c.privileged || owner.domid === c.domid || (c.target !== undefined && owner.domid === c.target)) return all;
+  const bits = (a: XsPerm['access']): number => (canRead(a) ? Perm.READ : 0) | (canWrite(a) ? Perm.WRITE : 0);
+  for (const p of perms.slice(1)) {
+    if (p.domid === c.domid || (c.target !== undefined && p.domid === c.target)) return bits(p.access);
+  }
+  return bits(owner.access);
+}
+
+/** Nearest existing ancestor's verdict decides between ENOENT and EACCES (errno_from_parents). */
+function errnoFromParents(view: TreeView, c: Caller, path: string, want: number): 'ENOENT' | 'EACCES' {
+  let p = path;
+  while (p !== '/') {
+    p = parentPath(p);
+    const n = view.get(p);
+    if (n) return (permForCaller(c, n.perms) & want) !== 0 ? 'ENOENT' : 'EACCES';
+  }
+  return 'EACCES';
+}
+
+// get_node
+export function getNode(view: TreeView, c: Caller, path: string, want: number, op: string): XsNode {
+  const n = view.get(path);
+  if (n) {
+    if ((permForCaller(c, n.perms) & want) === want) return n;
+    throw new XsError('EACCES', op, path);
+  }
+  throw new XsError(errnoFromParents(view, c, path, want), op, path);
+}
+
+export function entrySize(n: Omit<XsNode, 'generation'>): number {
+  // xs_tdb_record_hdr (24 bytes) + 8 per permission + data + NUL-terminated child names
+  let size = 24 + 8 * n.perms.length + n.value.length;
+  for (const ch of n.children) size += Buffer.byteLength(ch) + 1;
+  return size;
+}
+
+function store(view: TreeView, c: Caller, limits: Limits, path: string, n: Omit<XsNode, 'generation'>, op: string): void {
+  if (!c.privileged && entrySize(n) >= limits.nodeSize) throw new XsError('ENOSPC', op, path, 'node too big');
+  view.put(path, n);
+}
+
+// construct_node + create_node: missing ancestors are created too, inheriting perms downward
+function createNode(view: TreeView, c: Caller, limits: Limits, path: string, value: Buffer, op: string): XsNode {
+  const missing: string[] = [];
+  let p = path;
+  let parent: XsNode | undefined;
+  for (;;) {
+    missing.unshift(p);
+    p = parentPath(p);
+    parent = view.get(p);
+    if (parent) break;
+  }
+  if (!c.privileged && view.ownedBy(c.domid) + missing.length > limits.nodesPerDomain) {
+    throw new XsError('ENOSPC', op, path, 'node quota exceeded');
+  }
+  let perms: readonly XsPerm[] = parent.perms;
+  // Unprivileged domains own what they create.
+  if (!c.privileged && perms[0]) perms = [{ domid: c.domid, access: perms[0].access }, ...perms.slice(1)];
+  store(view, c, limits, p, { ...parent, children: [...parent.children, baseName(missing[0]!)] }, op);
+  let created: XsNode | undefined;
+  for (let i = 0; i < missing.length; i++) {
+    const here = missing[i]!;
+    const node = { value: i === missing.length - 1 ? value : Buffer.alloc(0), perms, children: i + 1 < missing.length ? [baseName(missing[i + 1]!)] : [] };
+    store(view, c, limits, here, node, op);
+    created = view.get(here);
+  }
+  return created!;
+}
+
+export function opRead(view: TreeView, c: Caller, path: string): Buffer {
+  return getNode(view, c, path, Perm.READ, 'READ').value;
+}
+
+export function opDirectory(view: TreeView, c: Caller, path: string, op = 'DIRECTORY'): XsNode {
+  return getNode(view, c, path, Perm.READ, op);
+}
+
+export function opGetPerms(view: TreeView, c: Caller, path: string): readonly XsPerm[] {
+  return getNode(view, c, path, Perm.READ, 'GET_PERMS').perms;
+}
+
+export function opWrite(view: TreeView, c: Caller, limits: Limits, path: string, value: Buffer): ChangeEvent[] {
+  const existing = view.get(path);
+  if (existing) {
+    const n = getNode(view, c, path, Perm.WRITE, 'WRITE');
+    store(view, c, limits, path, { ...n, value }, 'WRITE');
+    return [{ path, exact: false, perms: n.perms }];
+  }
+  const parentErr = errnoFromParents(view, c, path, Perm.WRITE);
+  if (parentErr !== 'ENOENT') throw new XsError(parentErr, 'WRITE', path);
+  const n = createNode(view, c, limits, path, value, 'WRITE');
+  return [{ path, exact: false, perms: n.perms }];
+}
+
+export function opMkdir(view: TreeView, c: Caller, limits: Limits, path: string): ChangeEvent[] {
+  if (view.get(path)) {
+    getNode(view, c, path, Perm.WRITE, 'MKDIR');
+    return [];
+  }
+  const parentErr = errnoFromParents(view, c, path, Perm.WRITE);
+  if (parentErr !== 'ENOENT') throw new XsError(parentErr, 'MKDIR', path);
+  const n = createNode(view, c, limits, path, Buffer.alloc(0), 'MKDIR');
+  return [{ path, exact: false, perms: n.perms }];
+}
+
+// do_rm + _rm + delete_node: descendants fire exact watches (post-order), the node itself fires
+// for every watch at or above it.
+export function opRm(view: TreeView, c: Caller, path: string): ChangeEvent[] {
+  if (!view.get(path)) {
+    const parentErr = errnoFromParents(view, c, path, Perm.WRITE);
+    if (parentErr === 'EACCES') throw new XsError('EACCES', 'RM', path);
+    if (view.get(parentPath(path))) return [];
+    throw new XsError('ENOENT', 'RM', path);
+  }
+  const node = getNode(view, c, path, Perm.WRITE, 'RM');
+  if (path === '/') throw new XsError('EINVAL', 'RM', path);
+  const events: ChangeEvent[] = [];
+  const drop = (p: string, n: XsNode, top: boolean): void => {
+    for (const ch of n.children) {
+      const cp = childPath(p, ch);
+      const cn = view.get(cp);
+      if (cn) drop(cp, cn, false);
+    }
+    events.push({ path: p, exact: !top, perms: n.perms });
+    view.delete(p);
+  };
+  drop(path, node, true);
+  const pp = parentPath(path);
+  const parent = view.get(pp);
+  if (parent) {
+    const name = baseName(path);
+    view.put(pp, { ...parent, children: parent.children.filter((x) => x !== name) });
+  }
+  return events;
+}
+
+export function opSetPerms(view: TreeView, c: Caller, limits: Limits, path: string, perms: XsPerm[]): ChangeEvent[] {
+  if (!c.privileged && perms.length > limits.permsPerNode) throw new XsError('ENOSPC', 'SET_PERMS', path, 'too many permissions');
+  const n = getNode(view, c, path, Perm.WRITE | Perm.OWNER, 'SET_PERMS');
+  // Unprivileged domains may not give nodes away.
+  if (!c.privileged && perms[0]!.domid !== n.perms[0]!.domid) throw new XsError('EPERM', 'SET_PERMS', path);
+  if (!c.privileged && perms[0]!.domid !== n.perms[0]!.domid && view.ownedBy(perms[0]!.domid) >= limits.nodesPerDomain) {
+    throw new XsError('ENOSPC', 'SET_PERMS', path);
+  }
+  store(view, c, limits, path, { ...n, perms }, 'SET_PERMS');
+  return [{ path, exact: false, perms, oldPerms: n.perms }];
+}

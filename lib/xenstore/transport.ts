@@ -1,0 +1,163 @@
+import { once } from 'node:events';
+import { closeSync, openSync, read as fsRead, write as fsWrite } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { type Packet } from './messages.js';
+import { PacketParser } from './parser.js';
+import { serializePacket, serializePackets } from './serializer.js';
+
+export interface TransportHandlers {
+  packet(p: Packet): void;
+  /** The peer went away (or the stream broke); `err` says why when it was not a clean close. */
+  closed(err?: Error): void;
+}
+
+/** Moves whole packets to and from a xenstore daemon; the client does the rest. */
+export interface XsTransport {
+  readonly kind: string;
+  attach(h: TransportHandlers): void;
+  send(p: Packet): void;
+  close(): Promise<void>;
+}
+
+/** libxenstore's choice of socket: $XENSTORED_PATH, else $XENSTORED_RUNDIR/socket, else the default. */
+export function defaultSocketPath(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.XENSTORED_PATH) return env.XENSTORED_PATH;
+  return join(env.XENSTORED_RUNDIR || '/var/run/xenstored', 'socket');
+}
+
+export const XENBUS_DEVICE = '/dev/xen/xenbus';
+
+/** A connected unix socket; packets sent in the same tick leave in one write. */
+export class UnixSocketTransport implements XsTransport {
+  readonly kind = 'socket';
+  private handlers: TransportHandlers | undefined;
+  private readonly parser = new PacketParser();
+  private queue: Packet[] = [];
+  private ended = false;
+
+  private constructor(private readonly sock: Socket) {
+    sock.setNoDelay?.(true);
+    sock.on('data', (d: Buffer) => {
+      let ps: Packet[];
+      try {
+        ps = this.parser.push(d);
+      } catch (e) {
+        this.finish(e as Error);
+        sock.destroy();
+        return;
+      }
+      for (const p of ps) this.handlers?.packet(p);
+    });
+    sock.on('error', (e) => this.finish(e));
+    sock.on('close', () => this.finish());
+  }
+
+  static async connect(path: string): Promise<UnixSocketTransport> {
+    const sock = connect(path);
+    await once(sock, 'connect');
+    return new UnixSocketTransport(sock);
+  }
+
+  attach(h: TransportHandlers): void {
+    this.handlers = h;
+  }
+
+  send(p: Packet): void {
+    if (this.ended) return;
+    this.queue.push(p);
+    if (this.queue.length === 1) queueMicrotask(() => this.flush());
+  }
+
+  private flush(): void {
+    const batch = this.queue;
+    this.queue = [];
+    if (this.ended || batch.length === 0) return;
+    this.sock.write(batch.length === 1 ? serializePacket(batch[0]!) : serializePackets(batch));
+  }
+
+  private finish(err?: Error): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.handlers?.closed(err);
+  }
+
+  async close(): Promise<void> {
+    this.flush();
+    this.ended = true;
+    if (this.sock.destroyed) return;
+    const closed = once(this.sock, 'close');
+    this.sock.end();
+    this.sock.destroySoon();
+    await closed;
+  }
+}
+
+/**
+ * The xenbus character device of a Xen guest or dom0 kernel. The kernel wants each request in
+ * one write(2) and hands back whole replies, so this reads and writes packet by packet.
+ */
+export class XenbusDeviceTransport implements XsTransport {
+  readonly kind = 'xenbus';
+  private handlers: TransportHandlers | undefined;
+  private readonly parser = new PacketParser();
+  private closed = false;
+  private writing: Promise<void> = Promise.resolve();
+
+  private constructor(private readonly fd: number) {
+    this.readLoop();
+  }
+
+  static open(path = XENBUS_DEVICE): XenbusDeviceTransport {
+    return new XenbusDeviceTransport(openSync(path, 'r+'));
+  }
+
+  attach(h: TransportHandlers): void {
+    this.handlers = h;
+  }
+
+  private readLoop(): void {
+    const buf = Buffer.alloc(65536);
+    const next = (): void => {
+      if (this.closed) return;
+      fsRead(this.fd, buf, 0, buf.length, null, (err, n) => {
+        if (this.closed) return;
+        if (err || n === 0) return this.fail(err ?? undefined);
+        try {
+          for (const p of this.parser.push(Buffer.from(buf.subarray(0, n)))) this.handlers?.packet(p);
+        } catch (e) {
+          return this.fail(e as Error);
+        }
+        next();
+      });
+    };
+    next();
+  }
+
+  send(p: Packet): void {
+    const bytes = serializePacket(p);
+    this.writing = this.writing.then(
+      () =>
+        new Promise<void>((resolve) => {
+          fsWrite(this.fd, bytes, 0, bytes.length, null, (err) => {
+            if (err) this.fail(err);
+            resolve();
+          });
+        }),
+    );
+  }
+
+  private fail(err?: Error): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.handlers?.closed(err);
+    closeSync(this.fd);
+  }
+
+  async close(): Promise<void> {
+    await this.writing;
+    if (this.closed) return;
+    this.closed = true;
+    closeSync(this.fd);
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * Two real QEMUs on loopback set up the way libxl 4.17 starts a COLO primary and secondary
+ * (spec §5.3 drive strings, `-machine pc` instead of Xen's machine), for the replication tests.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ColoDisk } from '../../lib/colo/qdisk.js';
+import { XenDiskReplication } from '../../lib/colo/replication.js';
+import {
+  commonArgs,
+  createImage,
+  freePort,
+  libxlColoDriveArgs,
+  QEMU_IMG,
+  qemuImg,
+  QemuProcess,
+  type TestColoDisk,
+} from '../support/qemu.js';
+
+export interface PairDisk extends TestColoDisk {
+  primaryImage: string;
+}
+
+export class ColoPair {
+  readonly dir = mkdtempSync(join(tmpdir(), 'colo-xl-pair-'));
+  primary!: QemuProcess;
+  secondary!: QemuProcess;
+  repl!: XenDiskReplication;
+  disks: PairDisk[] = [];
+  port = 0;
+  readonly steps: Array<{ side: string; step: string; ms: number }> = [];
+
+  /** vdevs hda, hdb, … (IDE index i, devid 768 + 64·i), exports e1, e2, … */
+  static async start(nDisks: number, opts: { topIds?: string[] } = {}): Promise<ColoPair> {
+    const p = new ColoPair();
+    p.port = await freePort();
+    for (let i = 0; i < nDisks; i++) {
+      p.disks.push({
+        index: i,
+        devid: 768 + 64 * i,
+        exportName: `e${i + 1}`,
+        primaryImage: createImage(join(p.dir, `primary-${i}.qcow2`)),
+        target: createImage(join(p.dir, `secondary-${i}.qcow2`)),
+        activeDisk: createImage(join(p.dir, `active-${i}.qcow2`)),
+        hiddenDisk: createImage(join(p.dir, `hidden-${i}.qcow2`)),
+      });
+    }
+    p.secondary = await p.startSecondary('secondary', opts.topIds);
+    p.primary = await QemuProcess.start(
+      'primary',
+      [...commonArgs(), ...p.disks.flatMap((d) => libxlColoDriveArgs('primary', { ...d, target: d.primaryImage }))],
+      p.dir,
+    );
+    p.repl = new XenDiskReplication(p.primary.qmp, p.secondary.qmp, p.coloDisks(), (side, step, ms) => p.steps.push({ side, step, ms }));
+    return p;
+  }
+
+  /** A secondary QEMU; `fresh` recreates its images (a new secondary for a resume). */
+  async startSecondary(name: string, topIds?: string[], fresh = false): Promise<QemuProcess> {
+    if (fresh) {
+      for (const d of this.disks) {
+        d.target = createImage(join(this.dir, `${name}-${d.index}.qcow2`));
+        d.activeDisk = createImage(join(this.dir, `${name}-active-${d.index}.qcow2`));
+        d.hiddenDisk = createImage(join(this.dir, `${name}-hidden-${d.index}.qcow2`));
+      }
+    }
+    return await QemuProcess.start(
+      name,
+      [...commonArgs(), ...this.disks.flatMap((d, i) => libxlColoDriveArgs('secondary', d, topIds?.[i]))],
+      this.dir,
+    );
+  }
+
+  coloDisks(): ColoDisk[] {
+    return this.disks.map((d) => ({ devid: d.devid, exportName: d.exportName, host: '127.0.0.1', port: this.port }));
+  }
+
+  /** The primary's disk as it is now, as a raw file (flushed first; read with a shared lock). */
+  async snapshotPrimary(d: PairDisk, name: string): Promise<string> {
+    await this.primary.qemuIo(d.exportName, 'flush');
+    const out = join(this.dir, `${name}.raw`);
+    qemuImg('convert', '-U', '-f', 'qcow2', '-O', 'raw', d.primaryImage, out);
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.primary?.stop(1000), this.secondary?.stop(1000)]);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** `qemu-img compare`: null when identical, else its description of the first difference. */
+export function imageDifference(rawRef: string, qcow2: string): string | null {
+  const r = spawnSync(QEMU_IMG, ['compare', '-U', '-f', 'raw', '-F', 'qcow2', rawRef, qcow2], { encoding: 'utf8' });
+  if (r.status === 0) return null;
+  return `${r.stdout}${r.stderr}`.trim() || `exit ${r.status}`;
+}

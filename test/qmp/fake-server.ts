@@ -1,0 +1,127 @@
+/**
+ * A scripted QMP server on a temp unix socket (or loopback TCP), for the client's unit tests:
+ * each test decides byte by byte what the "QEMU" says and when.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export type Msg = Record<string, unknown>;
+
+export const GREETING: Msg = {
+  QMP: { version: { qemu: { micro: 9, minor: 2, major: 7 }, package: 'Debian 1:7.2+dfsg-7' }, capabilities: ['oob'] },
+};
+
+export function event(name: string, data?: Msg): Msg {
+  return { event: name, data: data ?? {}, timestamp: { seconds: 1, microseconds: 2 } };
+}
+
+/** One accepted connection: read what the client sent, write anything back. */
+export class FakeConn {
+  private buf = '';
+  private queue: Msg[] = [];
+  private waiters: Array<(m: Msg) => void> = [];
+  constructor(readonly sock: Socket) {
+    sock.on('data', (b) => {
+      this.buf += b.toString();
+      const lines = this.buf.split('\n');
+      this.buf = lines.pop() ?? '';
+      for (const l of lines.filter((x) => x.trim() !== '')) {
+        const m = JSON.parse(l) as Msg;
+        const w = this.waiters.shift();
+        if (w) w(m);
+        else this.queue.push(m);
+      }
+    });
+    sock.on('error', () => undefined);
+  }
+  next(): Promise<Msg> {
+    const m = this.queue.shift();
+    if (m) return Promise.resolve(m);
+    return new Promise((r) => this.waiters.push(r));
+  }
+  send(...msgs: Msg[]): void {
+    this.sock.write(msgs.map((m) => JSON.stringify(m) + '\r\n').join(''));
+  }
+  raw(text: string): void {
+    this.sock.write(text);
+  }
+  /** Greeting, then answers qmp_capabilities. */
+  async handshake(): Promise<void> {
+    this.send(GREETING);
+    const caps = await this.next();
+    this.send({ return: {}, id: caps.id });
+  }
+  /** Answers the next command with `ret`, returning what the client sent. */
+  async reply(ret: unknown = {}): Promise<Msg> {
+    const m = await this.next();
+    this.send({ return: ret, id: m.id });
+    return m;
+  }
+  close(): void {
+    this.sock.destroy();
+  }
+}
+
+export class FakeQmpServer {
+  readonly dir = mkdtempSync(join(tmpdir(), 'colo-xl-fakeqmp-'));
+  readonly path = join(this.dir, 'qmp.sock');
+  private server: Server;
+  private conns: FakeConn[] = [];
+  private waiters: Array<(c: FakeConn) => void> = [];
+  port = 0;
+
+  private constructor() {
+    this.server = createServer((sock) => {
+      const c = new FakeConn(sock);
+      this.conns.push(c);
+      const w = this.waiters.shift();
+      if (w) w(c);
+    });
+  }
+
+  static async unix(): Promise<FakeQmpServer> {
+    const s = new FakeQmpServer();
+    await new Promise<void>((r) => s.server.listen(s.path, r));
+    return s;
+  }
+
+  /** Listens on `path` (in a directory the caller owns) instead of a fresh temp one. */
+  static async unixAt(path: string): Promise<FakeQmpServer> {
+    const s = new FakeQmpServer();
+    await new Promise<void>((r) => s.server.listen(path, r));
+    return s;
+  }
+
+  static async tcp(): Promise<FakeQmpServer> {
+    const s = new FakeQmpServer();
+    await new Promise<void>((r) => s.server.listen(0, '127.0.0.1', r));
+    const a = s.server.address();
+    s.port = typeof a === 'object' && a ? a.port : 0;
+    return s;
+  }
+
+  /** The next connection (already accepted or still to come). */
+  accept(): Promise<FakeConn> {
+    return new Promise((r) => {
+      const pending = this.conns.find((c) => !this.handed.has(c));
+      if (pending) {
+        this.handed.add(pending);
+        r(pending);
+      } else {
+        this.waiters.push((c) => {
+          this.handed.add(c);
+          r(c);
+        });
+      }
+    });
+  }
+  private handed = new Set<FakeConn>();
+
+  async close(): Promise<void> {
+    for (const c of this.conns) c.close();
+    await new Promise<void>((r) => this.server.close(() => r()));
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * Starts Xen 4.17's real C xenstored without a hypervisor, as an oracle for differential tests.
+ * The daemon runs under test/support/xen-shims/xs-nohv-shim.c (LD_PRELOAD), which this module
+ * compiles once per content hash into os.tmpdir()/colo-xl-shims.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { requireFile } from './require-tool.js';
+
+export const XENSTORED_BIN = '/usr/lib/xen-4.17/bin/xenstored';
+const here = dirname(fileURLToPath(import.meta.url));
+
+export interface RealXenstored {
+  socketPath: string;
+  rundir: string;
+  pid: number;
+  /** Makes the shim report `domid` as gone (xc_domain_getinfo finds nothing) from now on. */
+  markDomainDead(domid: number): void;
+  /** What the daemon printed so far (its stdout+stderr), for failure messages. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** Compiles a shim from test/support/xen-shims into the cache unless an identical build exists. */
+export function buildShim(name: string): string {
+  requireFile('/usr/bin/gcc', 'gcc');
+  requireFile('/usr/include/xenctrl.h', 'libxen-dev');
+  const src = join(here, 'xen-shims', `${name}.c`);
+  const text = readFileSync(src);
+  const hash = createHash('sha256').update(text).digest('hex').slice(0, 16);
+  const cache = join(tmpdir(), 'colo-xl-shims');
+  mkdirSync(cache, { recursive: true });
+  const out = join(cache, `${name}-${hash}.so`);
+  if (existsSync(out)) return out;
+  // Build under a private name, then rename: concurrent test processes never see a half-written .so.
+  const partial = `${out}.${process.pid}.tmp`;
+  const r = spawnSync('gcc', ['-shared', '-fPIC', '-O2', '-Wall', '-o', partial, src, '-ldl'], {
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`compiling ${src} failed:\n${r.stderr}`);
+  renameSync(partial, out);
+  return out;
+}
+
+/** Sends DIRECTORY "/" (type 1) and resolves once a full 16-byte reply header comes back. */
+function probe(socketPath: string, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = connect(socketPath);
+    let got = 0;
+    const done = (ok: boolean): void => {
+      clearTimeout(timer);
+      sock.destroy();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    sock.on('error', () => done(false));
+    sock.on('connect', () => {
+      const body = Buffer.from('/\0');
+      const head = Buffer.alloc(16);
+      head.writeUInt32LE(1, 0);
+      head.writeUInt32LE(0x7e57, 4);
+      head.writeUInt32LE(0, 8);
+      head.writeUInt32LE(body.length, 12);
+      sock.write(Buffer.concat([head, body]));
+    });
+    sock.on('data', (d) => {
+      got += d.length;
+      if (got >= 16) done(true);
+    });
+  });
+}
+
+function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const t = setTimeout(() => resolve(false), ms);
+    child.once('exit', () => {
+      clearTimeout(t);
+      resolve(true);
+    });
+  });
+}
+
+/** Starts a fresh C xenstored on its own rundir; resolves when its socket answers a request. */
+export async function startRealXenstored(extraArgs: string[] = []): Promise<RealXenstored> {
+  requireFile(XENSTORED_BIN, 'xen-utils-4.17');
+  const shim = buildShim('xs-nohv-shim');
+  const rundir = mkdtempSync(join(tmpdir(), 'colo-xl-xenstored-'));
+  const socketPath = join(rundir, 'socket');
+  let log = '';
+  const child = spawn(XENSTORED_BIN, ['-N', '-T', join(rundir, 'trace.log'), ...extraArgs], {
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      XENSTORED_RUNDIR: rundir,
+      XS_SHIM_DIR: rundir,
+      LD_PRELOAD: shim,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      if (!(await waitExit(child, 2000))) {
+        child.kill('SIGKILL');
+        await waitExit(child, 2000);
+      }
+    }
+    rmSync(rundir, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      await stop();
+      throw new Error(`xenstored exited early (${child.exitCode ?? child.signalCode}):\n${log}`);
+    }
+    if (existsSync(socketPath) && (await probe(socketPath, 1000))) break;
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`xenstored did not answer on ${socketPath} within 10 s:\n${log}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    socketPath,
+    rundir,
+    pid: child.pid ?? -1,
+    markDomainDead: (domid) => appendFileSync(join(rundir, 'dead-domids'), `${domid}\n`),
+    output: () => log,
+    stop,
+  };
+}
