@@ -4,7 +4,7 @@
  */
 import nearley from 'nearley';
 import grammar from '../../grammar/disk.js';
-import { DiskParseContext, type DiskSpecMessage, type DiskToken } from './scanner.js';
+import { DiskParseContext, DiskScannerFatal, type DiskSpecMessage, type DiskToken } from './scanner.js';
 import { deviceDiskInit, type DeviceDisk } from './types.js';
 
 export { DiskScannerFatal } from './scanner.js';
@@ -86,8 +86,8 @@ export function tokenizeDiskSpec(spec: string): DiskToken[] {
 }
 
 // xlu_disk_parse, over byte strings (see toBytes)
-export function xluDiskParse(specs: readonly string[], disk: DeviceDisk): DiskParseContext {
-  const dpc = new DiskParseContext(disk);
+export function xluDiskParse(specs: readonly string[], dpc: DiskParseContext): DiskParseContext {
+  const disk = dpc.disk;
   disk.readwrite = 1;
   for (const spec of specs) {
     dpc.scan(spec, tokenizeDiskSpec(spec));
@@ -122,8 +122,16 @@ export interface ParseDiskSpecOptions {
  */
 export function parseDiskSpec(spec: string | readonly string[], options: ParseDiskSpecOptions = {}): DeviceDisk {
   const specs = (typeof spec === 'string' ? [spec] : spec).map(toBytes);
+  const source = options.source ?? 'command line';
   const disk = deviceDiskInit();
-  const dpc = xluDiskParse(specs, disk);
-  if (dpc.err) throw new DiskSpecError(options.source ?? 'command line', dpc.messages, decodeDisk(disk));
+  const dpc = new DiskParseContext(disk);
+  try {
+    xluDiskParse(specs, dpc);
+  } catch (e) {
+    // the messages printed before flex gave up are part of what the user sees
+    if (e instanceof DiskScannerFatal) throw new DiskScannerFatal(e.fatal, new DiskSpecError(source, dpc.messages, disk).report);
+    throw e;
+  }
+  if (dpc.err) throw new DiskSpecError(source, dpc.messages, decodeDisk(disk));
   return decodeDisk(disk);
 }

@@ -26,9 +26,15 @@ export interface DiskToken {
  */
 export class DiskScannerFatal extends Error {
   readonly exitStatus = 2;
-  constructor(readonly report: string) {
-    super(report.trimEnd());
+  /** Everything printed: libxlu's messages so far, then flex's own line. */
+  readonly report: string;
+  constructor(
+    readonly fatal: string,
+    readonly reportBefore = '',
+  ) {
+    super(fatal);
     this.name = 'DiskScannerFatal';
+    this.report = `${reportBefore}${fatal}\n`;
   }
 }
 
@@ -167,7 +173,7 @@ export class DiskParseContext {
       // In flex's error state the end of input simply ends the scan, with nothing printed...
       if (next >= spec.length) return false;
       // ...and a newline matches no rule of that state at all: flex's fatal "jammed".
-      throw new DiskScannerFatal('flex scanner jammed\n');
+      throw new DiskScannerFatal('flex scanner jammed');
     }
     this.error(tok.text, 'bad disk syntax');
     return false;

@@ -178,7 +178,7 @@ export function parsePerm(s: string): XsPerm {
   const digits = s.slice(1);
   if (!access || !/^\d{1,10}$/.test(digits)) throw new XsError('EINVAL', 'SET_PERMS', undefined, `bad permission ${JSON.stringify(s)}`);
   const domid = Number(digits);
-  if (domid > 0xffff) throw new XsError('EINVAL', 'SET_PERMS', undefined, `domid out of range in ${JSON.stringify(s)}`);
+  if (domid > 0xffffffff) throw new XsError('EINVAL', 'SET_PERMS', undefined, `domid out of range in ${JSON.stringify(s)}`);
   return { domid, access };
 }
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { ColoError } from '../../lib/colo/errors.js';
+import { ColoError, ReplicationStatusError } from '../../lib/colo/errors.js';
+import { isQmpError, queryXenReplicationStatus, stopReplication } from '../../lib/colo/qdisk.js';
 import { ioVerdict, pickAccel, qemuIoOffline, requireQemu, stopAllQemus } from '../support/qemu.js';
 import { ColoPair, imageDifference } from './pair.js';
 
@@ -143,6 +144,26 @@ describe(`libxl-style COLO disk replication, two real QEMUs on loopback (accel $
       await pair.secondary.stop();
       assert.equal(imageDifference(ref, d.target), null);
       assert.equal(ioVerdict(qemuIoOffline(d.target, 'read -P 0x33 3M 64k')), 'ok');
+    });
+  });
+
+  describe('why the secondary takes over with failover: true', () => {
+    it('libxl’s plain secondary stop fails on QEMU 7.2 and leaves "I/O error" (hence failover: true)', async () => {
+      const pair = await ColoPair.start(1);
+      try {
+        await pair.repl.setupSecondary();
+        await pair.repl.setupPrimary();
+        await pair.repl.checkpoint();
+        await pair.repl.teardownPrimary();
+        const s = pair.secondary.qmp;
+        const e = await stopReplication(s, false).then(() => assert.fail('libxl stop succeeded'), (x: unknown) => x);
+        assert.ok(e instanceof ColoError);
+        assert.ok(isQmpError(e, 'Backup job was cancelled unexpectedly'), String(e));
+        assert.deepEqual(await s.execute('query-xen-replication-status'), { error: true, desc: 'I/O error occurred' });
+        await assert.rejects(queryXenReplicationStatus(s, 'secondary'), ReplicationStatusError);
+      } finally {
+        await pair.close();
+      }
     });
   });
 

@@ -5,6 +5,9 @@
  * DISK_CORPUS_SEED pick another corpus.
  */
 import assert from 'node:assert/strict';
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import koffi from 'koffi';
 import { generateDiskCorpus, DEFAULT_CORPUS_SEED, DEFAULT_CORPUS_SIZE, type CorpusEntry } from '../support/disk-corpus.js';
 import { fixedCorpus } from '../support/disk-corpus-fixed.js';
 import { describeMismatch, libxluOutcome, mismatchClass, ourOutcome, sameOutcome, type Outcome } from '../support/libxlu-oracle.js';
@@ -19,6 +22,20 @@ import {
 } from '../../native-bindings/libxlutil/index.js';
 
 const SHOWN = 20;
+
+const libc = koffi.load('libc.so.6');
+const Mallinfo2 = koffi.struct('mallinfo2', {
+  arena: 'size_t', ordblks: 'size_t', smblks: 'size_t', hblks: 'size_t', hblkhd: 'size_t',
+  usmblks: 'size_t', fsmblks: 'size_t', uordblks: 'size_t', fordblks: 'size_t', keepcost: 'size_t',
+});
+const mallinfo2 = libc.func('mallinfo2', Mallinfo2, []) as () => { uordblks: number | bigint; hblkhd: number | bigint };
+/** glibc's bytes in use by malloc (small and mmapped chunks): what a native leak makes grow. */
+const mallocInUse = (): number => {
+  const m = mallinfo2();
+  return Number(m.uordblks) + Number(m.hblkhd);
+};
+v8.setFlagsFromString('--expose-gc');
+const fullGc = runInNewContext('gc') as () => void;
 
 function corpusSize(): number {
   const n = Number(process.env.DISK_CORPUS_SIZE ?? DEFAULT_CORPUS_SIZE);
@@ -110,17 +127,19 @@ describe('disk-spec parser vs libxlutil 4.17 (differential)', function () {
       assert.match(libxluParseDisk('vdev=x,target=/dïsk').json!, /"pdev_path": "\/dïsk"/);
     });
 
-    it('does not leak memory over 20,000 parses', function () {
+    it('frees everything it allocates (malloc in-use bytes flat over 40,000 parses)', function () {
       const specs = ['vdev=xvda,format=qcow2,colo,colo-host=h,colo-port=9,colo-export=e,active-disk=/a,hidden-disk=/h,target=/p'];
       const bad = ['vdev=a,vdev=b,vdev=c,foo=bar,target=/x'];
-      for (let i = 0; i < 2000; i++) libxluParseDisk(i % 2 ? specs : bad);
-      global.gc?.();
-      const before = process.memoryUsage().rss;
-      for (let i = 0; i < 20000; i++) libxluParseDisk(i % 2 ? specs : bad);
-      global.gc?.();
-      const grown = process.memoryUsage().rss - before;
-      // a leaked disk, report or JSON string per call would be >= 20000 * 100 bytes
-      assert.ok(grown < 16 * 1024 * 1024, `RSS grew by ${grown} bytes`);
+      const run = (n: number): void => {
+        for (let i = 0; i < n; i++) libxluParseDisk(i % 2 ? specs : bad);
+        fullGc();
+      };
+      run(20000); // warm-up: allocator arenas, Buffer pool slabs, JIT
+      const before = mallocInUse();
+      run(40000);
+      const grown = mallocInUse() - before;
+      // one leaked report, JSON text or disk string per call would be >= 40000 * 75 bytes
+      assert.ok(grown < 3_000_000, `malloc in-use bytes grew by ${grown}`);
     });
   });
 

@@ -60,7 +60,8 @@ const BACKENDTYPES = ['phy', 'tap', 'qdisk', 'standalone', '', 'nope', 'PHY'];
 const SPECIFICATIONS = ['xen', 'virtio', '', 'bogus'];
 const DEVTYPES = ['cdrom', 'disk', '', 'floppy', 'cdromx', 'cdrom '];
 const COLO_PORTS = ['9000', '1', '0', '-0', '12abc', '-5', '+5', '0x10', '4294967297', '4294967296', '2147483648',
-  '-2147483649', '99999999999999999999', '-99999999999999999999', ' 7', '\t8', '\n9', '7 ', 'abc', '', '٣', '00012'];
+  '-2147483649', '99999999999999999999', '-99999999999999999999', ' 7', '\t8', '\n9', '7 ', 'abc', '', '٣', '00012',
+  '\v5', '\r6', '+-5', '2147483647', '-2147483648', '1e3'];
 const HOSTS = ['127.0.0.1', 'h', '', 'höst', '::1', 'a:b', '10.0.0.2'];
 const SCRIPTS = ['block-drbd', '', '/etc/xen/scripts/block', 's p'];
 const BACKENDS = ['dom0', '1', '', 'driver-domain', 'é'];
@@ -91,7 +92,7 @@ const UNKNOWN_KEYS = ['foo', 'transport', 'trusted', 'grant-usage', 'a-b', 'x9',
 const UNKNOWN_VALUES = ['', 'b', 'bar', 'é', '=', ' ', '1', '\n'];
 const GARBAGE = ['=', '=x', '==', 'é', ' ', ':', 'a=b=c', '\t', 'cdromx', 'colo-port', 'format'];
 const SEPARATORS = [',', ',', ',', ',', ',', ',', ',,', ', ', ',\t', ',\n', ' ,', '\n', ''];
-const WHITESPACE = [' ', '\t', '\n', '  ', ' \n', '\t\t'];
+const WHITESPACE = [' ', '\t', '\n', '  ', ' \n', '\t\t', '\r', '\f', '\v'];
 
 // How many leading entries of each pool are valid values (the rest are edge cases or bad).
 const GOOD: Record<string, number> = {
@@ -214,7 +215,7 @@ function structuredEntry(g: Gen): CorpusEntry {
   return { specs: [s], kind };
 }
 
-const ALPHABET = [...'abcdefghiklmnopqrstuvwxy', ...'0123456789', ...',=: /-_.', '\t', '\n', 'é', 'ü', '😀', '\u00a0'];
+const ALPHABET = [...'abcdefghiklmnopqrstuvwxy', ...'0123456789', ...',=: /-_.', '\t', '\n', '\r', 'é', 'ü', '😀', '\u00a0'];
 const TOKENS = [...KEYS.map((k) => `${k}=`), ...FLAGS, ...PREFIXES.map((p) => `${p}:`), 'target=', ',', ',', ',', '=',
   ':', '/', ' ', '\t', '\n', 'x', 'xvda', 'raw', 'qcow2', 'r', 'w', 'rw', 'cdrom', 'disk', '12', '-', 'é', 'foo='];
 

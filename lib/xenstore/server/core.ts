@@ -241,7 +241,7 @@ export class XenstoreCore {
       case XsOp.TRANSACTION_END:
         return this.transactionEnd(c, p, after);
       case XsOp.GET_DOMAIN_PATH:
-        return joinStrings([domainPath(atoi(oneArg(p, 'GET_DOMAIN_PATH')))]);
+        return joinStrings([domainPath(atoi(oneArg(p, 'GET_DOMAIN_PATH')) >>> 0)]);
       case XsOp.IS_DOMAIN_INTRODUCED:
         return joinStrings([this.domains.isIntroduced(atoi(oneArg(p, 'IS_DOMAIN_INTRODUCED'))) ? 'T' : 'F']);
       case XsOp.INTRODUCE: {
