@@ -83,18 +83,21 @@ const lexer = moo.compile({
   // `.` then `<LEXERR>.*`: only '=' reaches here; flex keeps it and the rest of the line.
   bad: /=[^\n]*/,
 });
+
+// Every token but blanks is a parameter; which kind it is (the moo rule that matched) is the
+// token's type, and lib/disk/scanner.ts dispatches on it. One terminal that tests for "not a
+// blank" keeps the Earley chart to a single prediction per token. (moo's has() says yes to any
+// name, which would turn %parameter into a token type; answer only for real rule names.)
+const parameter = { test: (t: moo.Token) => t.type !== 'ws' };
+const ruleNames = new Set(['ws', 'kv', 'unknown', 'flag', 'prefix', 'badprefix', 'positional', 'bad']);
+lexer.has = (name: string) => ruleNames.has(name);
 %}
 
 @lexer lexer
 
-spec -> part:* {% ([parts]) => parts.filter((p: unknown) => p !== null) %}
-
-part ->
-    %ws         {% () => null %}
-  | %kv         {% ([t]) => t %}
-  | %unknown    {% ([t]) => t %}
-  | %flag       {% ([t]) => t %}
-  | %prefix     {% ([t]) => t %}
-  | %badprefix  {% ([t]) => t %}
-  | %positional {% ([t]) => t %}
-  | %bad        {% ([t]) => t %}
+# A specification string: parameters, each optionally preceded by blanks (which are skipped).
+# Left-recursive and unambiguous, so there is exactly one parse.
+spec ->
+    null                 {% () => [] %}
+  | spec %ws             {% ([params]) => params %}
+  | spec %parameter      {% ([params, t]) => { params.push(t); return params; } %}
