@@ -88,7 +88,8 @@ const lexer = moo.compile({
 // token's type, and lib/disk/scanner.ts dispatches on it. One terminal that tests for "not a
 // blank" keeps the Earley chart to a single prediction per token. (moo's has() says yes to any
 // name, which would turn %parameter into a token type; answer only for real rule names.)
-const parameter = { test: (t: moo.Token) => t.type !== 'ws' };
+// (a var typed any, because nearleyc also declares one for every %name the rules use)
+var parameter: any = { test: (t: moo.Token) => t.type !== 'ws' };
 const ruleNames = new Set(['ws', 'kv', 'unknown', 'flag', 'prefix', 'badprefix', 'positional', 'bad']);
 lexer.has = (name: string) => ruleNames.has(name);
 %}

@@ -27,4 +27,4 @@ else
   npm run build
 fi
 npx tsc -p tsconfig.test.json --noEmit
-npx mocha "$@"
+if (($#)); then npx mocha "$@"; else npx mocha "test/**/*.test.ts"; fi
