@@ -1,3 +1,4 @@
+import type { XlHelp } from './getopt.js';
 import type { Io } from './io.js';
 
 /** What xl's global options (before the command name) leave for a command. */
@@ -17,6 +18,8 @@ export interface Command {
   /** One line: the arguments, as xl's help shows them. */
   usage: string;
   summary: string;
+  /** For commands xl also has: its help entry, so `help <command>` prints what xl prints. */
+  help?: XlHelp;
   /** Returns the exit status. `argv` excludes the command name. */
   run(ctx: CliContext, argv: string[]): Promise<number>;
 }

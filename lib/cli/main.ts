@@ -1,5 +1,6 @@
 import type { CliContext, Command } from './command.js';
 import { commands } from './commands.js';
+import { printXlHelp } from './getopt.js';
 import { processIo, type Io } from './io.js';
 
 function findCommand(name: string): Command | undefined {
@@ -39,6 +40,12 @@ export async function main(argv: string[], io: Io = processIo, env: NodeJS.Proce
     }
   }
   const name = argv[i];
+  const about = name === 'help' ? argv[i + 1] : undefined;
+  const aboutCmd = about === undefined ? undefined : findCommand(about);
+  if (aboutCmd?.help) {
+    printXlHelp(io, aboutCmd.help);
+    return 0;
+  }
   if (name === undefined || name === 'help' || name === '--help') {
     printHelp(io);
     return name === undefined ? 1 : 0;

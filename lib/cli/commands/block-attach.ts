@@ -7,6 +7,8 @@ const help: XlHelp = {
   name: 'block-attach',
   summary: 'Create a new virtual block device',
   usage: '<Domain> <disk-spec-component(s)>...',
+  modifies: true,
+  canDryrun: true,
 };
 
 /**
@@ -20,7 +22,7 @@ export function domainQualifierToDomid(q: string): number | null {
 
 // main_blockattach (tools/xl/xl_block.c)
 async function run(ctx: CliContext, argv: string[]): Promise<number> {
-  const parsed = xlGetopt(ctx.io, argv, '', {}, help, 2);
+  const parsed = xlGetopt(ctx.io, argv, '', [], help, 2);
   if (typeof parsed === 'number') return parsed;
   const [domain, ...specs] = parsed.rest as [string, ...string[]];
   const domid = domainQualifierToDomid(domain);
@@ -52,4 +54,4 @@ async function run(ctx: CliContext, argv: string[]): Promise<number> {
   return 1;
 }
 
-export const blockAttach: Command = { name: 'block-attach', usage: help.usage, summary: help.summary, run };
+export const blockAttach: Command = { name: 'block-attach', usage: help.usage, summary: help.summary, help, run };
