@@ -2,28 +2,12 @@
  * libxl_device_disk_to_json as a yajl build of Xen 4.17 prints it: gentypes.py's generator
  * (fields in IDL order, each omitted at its default) through yajl's beautifier.
  */
+import { YajlGen, yajlEncodeString } from '../json/yajl.js';
 import type { DeviceDisk } from './types.js';
 
 type JsonField = [key: string, value: string];
 
-/** A JSON string as yajl_gen_string writes it (no '/' escaping, raw non-ASCII). */
-export function yajlString(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const c = ch.charCodeAt(0);
-    if (ch === '"') out += '\\"';
-    else if (ch === '\\') out += '\\\\';
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\r') out += '\\r';
-    else if (ch === '\t') out += '\\t';
-    else if (ch === '\b') out += '\\b';
-    else if (ch === '\f') out += '\\f';
-    else if (c < 0x20) out += `\\u00${c.toString(16).toUpperCase().padStart(2, '0')}`;
-    else out += ch;
-  }
-  return out + '"';
-}
-
+const yajlString = yajlEncodeString;
 const str = (v: string | null): string | null => (v === null ? null : yajlString(v));
 const int = (v: number | bigint): string | null => (v === 0 || v === 0n ? null : String(v));
 const enm = (v: string): string | null => (v === 'unknown' ? null : yajlString(v));
@@ -62,7 +46,8 @@ export function diskJsonFields(d: DeviceDisk): JsonField[] {
 
 /** libxl_device_disk_to_json: yajl-beautified (4-space indent), ending in a newline. */
 export function diskToJson(disk: DeviceDisk): string {
-  const fields = diskJsonFields(disk);
-  if (fields.length === 0) return '{\n}\n';
-  return `{\n${fields.map(([k, v]) => `    "${k}": ${v}`).join(',\n')}\n}\n`;
+  const g = new YajlGen();
+  g.mapOpen();
+  for (const [k, v] of diskJsonFields(disk)) g.string(k).raw(v);
+  return g.mapClose().result();
 }

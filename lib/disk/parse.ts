@@ -50,7 +50,12 @@ export class DiskSpecError extends Error {
     const src = toBytes(source);
     const reportBytes = Buffer.from(byteMessages.map((m) => formatDiskSpecMessage(src, m)).join(''), 'latin1');
     const report = reportBytes.toString('utf8');
+    // A refused spec is an answer, not a bug in colo-xl: no stack trace to capture (it would
+    // cost more than the whole parse).
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(report.trimEnd());
+    Error.stackTraceLimit = limit;
     this.name = 'DiskSpecError';
     this.report = report;
     this.reportBytes = reportBytes;

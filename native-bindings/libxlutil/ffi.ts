@@ -23,7 +23,7 @@ const IONBF = 2;
 type Ptr = bigint;
 type NullablePtr = bigint | null;
 
-interface Natives {
+export interface Natives {
   malloc: (size: number) => NullablePtr;
   calloc: (n: number, size: number) => NullablePtr;
   free: (p: NullablePtr) => void;

@@ -6,6 +6,10 @@
  * `=` that starts a token, and on that "jam" it prints `flex scanner jammed` to stderr and calls
  * exit(2). Such specs always contain "=\n", so those (and only those) run in a child process; the
  * result then says how the process died.
+ *
+ * Another input is refused outright: one scan step longer than flex's state buffer (about 16 KiB)
+ * overruns the heap inside libxlu (glibc then aborts, or worse), so specs are limited to
+ * LIBXLU_MAX_SPEC_BYTES.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -39,6 +43,24 @@ export interface LibxluDiskResult {
   jsonBytes: Buffer | null;
   /** Set when libxlu terminated the process instead of returning. */
   fatal: LibxluFatal | null;
+}
+
+/**
+ * Longest spec (UTF-8 bytes) handed to libxlu. Its scanner keeps one state per byte scanned in a
+ * buffer of YY_BUF_SIZE (16384) + 2 entries that scan_bytes never grows; from 16384 bytes on, the
+ * Debian 4.17 build corrupts malloc's heap.
+ */
+export const LIBXLU_MAX_SPEC_BYTES = 16000;
+
+function checkLengths(specs: readonly string[]): void {
+  for (const s of specs) {
+    if (s.length > LIBXLU_MAX_SPEC_BYTES / 3 && Buffer.byteLength(s, 'utf8') > LIBXLU_MAX_SPEC_BYTES) {
+      throw new RangeError(
+        `disk spec of ${Buffer.byteLength(s, 'utf8')} bytes: libxlutil 4.17 overruns its heap on specs over ` +
+          `${LIBXLU_MAX_SPEC_BYTES} bytes (flex state buffer), so it is not called`,
+      );
+    }
+  }
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
@@ -80,6 +102,7 @@ function toResult(rc: number, jsonBytes: Buffer | null, reportBytes: Buffer, fat
  */
 export function libxluParseDisk(specs: string | readonly string[], source: string = COMMAND_LINE_SOURCE): LibxluDiskResult {
   const list = typeof specs === 'string' ? [specs] : specs;
+  checkLengths(list);
   if (mayJamScanner(list)) return parseIsolated([list], source)[0]!;
   const out = parseInMemory(list, source);
   return toResult(out.rc, out.jsonBytes, out.reportBytes, null);
@@ -87,6 +110,7 @@ export function libxluParseDisk(specs: string | readonly string[], source: strin
 
 /** Many disks at once: in-process where safe, the risky ones together in child processes. */
 export function libxluParseDisks(disks: readonly (readonly string[])[], source: string = COMMAND_LINE_SOURCE): LibxluDiskResult[] {
+  disks.forEach(checkLengths);
   const results: LibxluDiskResult[] = new Array<LibxluDiskResult>(disks.length);
   const risky: number[] = [];
   disks.forEach((specs, i) => {
