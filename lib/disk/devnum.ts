@@ -51,11 +51,15 @@ function scanInt(s: string): { value: number; end: number } | null {
   return { value: Number(BigInt.asIntN(32, r.value)), end: r.end };
 }
 
-/** C strtoul(s, &end, 10) errors: ERANGE, or a value above `max`. Returns null when it fails. */
+/**
+ * `long pl = strtoul(s, &end, 10)` refused on ERANGE or above `max`. The unsigned result lands
+ * in a signed long, so "-6" passes as -6 (and becomes a partition number).
+ */
 function strtoulMax(s: string, max: number): { value: number; end: number } | null {
   const r = strtoul0Base(s, 10);
-  if (r.overflow || r.value > BigInt(max)) return null;
-  return { value: Number(r.value), end: r.end };
+  const pl = BigInt.asIntN(64, r.value);
+  if (r.overflow || pl > BigInt(max)) return null;
+  return { value: Number(BigInt.asIntN(32, pl)), end: r.end };
 }
 
 // device_virtdisk_matches: <prefix><letters as bijective base 26>[<partition>]

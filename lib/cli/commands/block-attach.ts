@@ -1,7 +1,11 @@
+import { deviceDiskAdd } from '../../disk/device.js';
 import { parseDiskSpec, DiskSpecError, DiskScannerFatal } from '../../disk/parse.js';
 import { diskToJson } from '../../disk/json.js';
+import type { DeviceDisk } from '../../disk/types.js';
+import { domainQualifierToDomid } from '../../libxl/domain.js';
 import type { CliContext, Command } from '../command.js';
 import { xlGetopt, type XlHelp } from '../getopt.js';
+import { withLibxl, xlCall } from '../libxl-session.js';
 
 const help: XlHelp = {
   name: 'block-attach',
@@ -11,47 +15,64 @@ const help: XlHelp = {
   canDryrun: true,
 };
 
-/**
- * libxl_domain_qualifier_to_domid: all digits is a domid (strtoul; "" is domain 0); anything
- * else is a domain name, which needs a xenstore to look up.
- */
-export function domainQualifierToDomid(q: string): number | null {
-  if (/^[0-9]*$/.test(q)) return q === '' ? 0 : Number(BigInt.asUintN(32, BigInt(q)));
-  return null;
-}
-
-// main_blockattach (tools/xl/xl_block.c)
-async function run(ctx: CliContext, argv: string[]): Promise<number> {
-  const parsed = xlGetopt(ctx.io, argv, '', [], help, 2);
-  if (typeof parsed === 'number') return parsed;
-  const [domain, ...specs] = parsed.rest as [string, ...string[]];
-  const domid = domainQualifierToDomid(domain);
-  if (domid === null) {
-    ctx.io.err(`${domain} is an invalid domain identifier\n`);
-    return 1;
-  }
-  let disk;
+// parse_disk_config_multistring (xl_parse.c): libxlu's report on stderr, then exit 1
+function parseDisk(cli: CliContext, specs: string[]): DeviceDisk | number {
   try {
-    disk = parseDiskSpec(specs, { source: 'command line' });
+    return parseDiskSpec(specs, { source: 'command line' });
   } catch (e) {
     if (e instanceof DiskSpecError) {
-      ctx.io.err(e.report);
+      cli.io.err(e.report);
       return 1;
     }
     if (e instanceof DiskScannerFatal) {
-      ctx.io.err(e.report);
+      cli.io.err(e.report);
       return e.exitStatus;
     }
     throw e;
   }
-  if (ctx.dryRun) {
-    ctx.io.out(`disk: ${diskToJson(disk)}\n`);
+}
+
+/**
+ * main_blockattach (tools/xl/xl_block.c). colo-xl adds `--no-wait` (return once the xenstore
+ * transaction has committed, without waiting for the backend to connect) and `--timeout SECONDS`.
+ */
+async function run(cli: CliContext, argv: string[]): Promise<number> {
+  const parsed = xlGetopt(cli.io, argv, '', [{ name: 'no-wait', val: 'W' }, { name: 'timeout', val: 'T', hasArg: true }], help, 2);
+  if (typeof parsed === 'number') return parsed;
+  const wait = !parsed.options.some((o) => o.opt === 'W');
+  const timeoutOpt = parsed.options.find((o) => o.opt === 'T')?.arg;
+  const timeoutMs = timeoutOpt === undefined ? undefined : Number(timeoutOpt) * 1000;
+  if (timeoutMs !== undefined && !(timeoutMs > 0)) {
+    cli.io.err(`invalid --timeout ${timeoutOpt}: a number of seconds is needed\n`);
+    return 2;
+  }
+  const [domain, ...specs] = parsed.rest as [string, ...string[]];
+
+  // A numeric domain needs no xenstore (so `-N` stays a pure parse); a name is looked up.
+  if (cli.dryRun && /^[0-9]*$/.test(domain)) {
+    const disk = parseDisk(cli, specs);
+    if (typeof disk === 'number') return disk;
+    cli.io.out(`disk: ${diskToJson(disk)}\n`);
     return 0;
   }
-  ctx.io.err(
-    'colo-xl: block-attach without -N needs the disk device layer, which this build does not have yet\n',
-  );
-  return 1;
+  return withLibxl(cli, async (ctx) => {
+    let domid: number;
+    try {
+      domid = await domainQualifierToDomid(ctx, domain);
+    } catch {
+      cli.io.err(`${domain} is an invalid domain identifier\n`);
+      return 1;
+    }
+    const disk = parseDisk(cli, specs);
+    if (typeof disk === 'number') return disk;
+    if (cli.dryRun) {
+      cli.io.out(`disk: ${diskToJson(disk)}\n`);
+      return 0;
+    }
+    return xlCall(cli, 'libxl_device_disk_add failed.\n', async () => {
+      await deviceDiskAdd(ctx, domid, disk, { wait, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+    });
+  });
 }
 
 export const blockAttach: Command = { name: 'block-attach', usage: help.usage, summary: help.summary, help, run };

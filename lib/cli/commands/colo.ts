@@ -11,6 +11,7 @@ import { XenDiskReplication, type CheckpointTiming } from '../../colo/replicatio
 import { QMPClient } from '../../qmp/client.js';
 import { QMPError } from '../../qmp/errors.js';
 import type { QmpAddress } from '../../qmp/protocol.js';
+import { runNative } from './colo-native.js';
 
 const USAGE = `colo <start|checkpoint|status|failover|resume|stop> [options]
 
@@ -25,10 +26,20 @@ const USAGE = `colo <start|checkpoint|status|failover|resume|stop> [options]
       --side <primary|secondary>
                            failover: the side that takes over (default secondary)
       --json               one JSON object per line, for programs
+
+  QEMU-native COLO (KVM hosts: migration with x-colo, seed 002's procedure):
+      --native             drive QEMU's own COLO instead of libxl's disk replication
+  -d, --disk <i>           a disk colo-disk<i> (parent<i> on the secondary)
+  -m, --migration <host>:<port>
+                           start/resume: the secondary's -incoming address
+      --delay <ms>         start/resume/checkpoint: x-checkpoint-delay (default 1000)
 `;
 
-interface Options {
+export interface Options {
   step: string;
+  native: boolean;
+  migration?: { host: string; port: number };
+  delay: number;
   primary?: QmpAddress;
   secondary?: QmpAddress;
   disks: Array<{ devid: number; exportName: string }>;
@@ -47,7 +58,7 @@ function parseAddress(s: string): QmpAddress {
 }
 
 function parseArgs(argv: string[]): Options | string {
-  const o: Options = { step: '', disks: [], count: 1, interval: 0, side: 'secondary', json: false };
+  const o: Options = { step: '', native: false, delay: 1000, disks: [], count: 1, interval: 0, side: 'secondary', json: false };
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -69,6 +80,10 @@ function parseArgs(argv: string[]): Options | string {
         case '-d':
         case '--disk': {
           const v = value();
+          if (/^\d+$/.test(v)) {
+            o.disks.push({ devid: Number(v), exportName: '' });
+            break;
+          }
           const m = /^(\d+):([^\s,]+)$/.exec(v);
           if (!m) return `bad --disk '${v}': expected <devid>:<export>, e.g. 768:e1`;
           o.disks.push({ devid: Number(m[1]), exportName: m[2]! });
@@ -101,6 +116,21 @@ function parseArgs(argv: string[]): Options | string {
         case '--json':
           o.json = true;
           break;
+        case '--native':
+          o.native = true;
+          break;
+        case '-m':
+        case '--migration': {
+          const v = value();
+          const m = /^(.+):(\d+)$/.exec(v);
+          if (!m || Number(m[2]) <= 0 || Number(m[2]) > 65535) return `bad --migration '${v}': expected <host>:<port>`;
+          o.migration = { host: m[1]!, port: Number(m[2]) };
+          break;
+        }
+        case '--delay':
+          o.delay = Number(value());
+          if (!Number.isInteger(o.delay) || o.delay < 0) return `bad --delay: milliseconds are needed`;
+          break;
         default:
           if (a.startsWith('-')) return `unknown option ${a}`;
           rest.push(a);
@@ -111,6 +141,9 @@ function parseArgs(argv: string[]): Options | string {
   }
   if (rest.length !== 1 || !STEPS.includes(rest[0]!)) return `one step is needed: ${STEPS.join(', ')}`;
   o.step = rest[0]!;
+  const named = o.disks.filter((d) => d.exportName !== '').length;
+  if (o.native && named > 0) return 'with --native, --disk takes an index (colo-disk<i>)';
+  if (!o.native && named < o.disks.length) return `bad --disk '${o.disks.find((d) => !d.exportName)!.devid}': expected <devid>:<export>, e.g. 768:e1`;
   return o;
 }
 
@@ -124,10 +157,12 @@ function missing(o: Options): string | null {
   const needDisks = ['start', 'resume', 'stop'].includes(o.step) || (o.step === 'failover' && o.side === 'primary');
   if (o.disks.length === 0 && needDisks) return 'at least one --disk is needed';
   if (!o.nbd && (o.step === 'start' || o.step === 'resume')) return '--nbd is needed';
+  if (o.native && !o.migration && (o.step === 'start' || o.step === 'resume')) return '--migration is needed';
+  if (o.native && o.step === 'stop') return 'QEMU-native COLO has no stop step: fail over on the side that stays';
   return null;
 }
 
-class Reporter {
+export class Reporter {
   constructor(
     private readonly ctx: CliContext,
     private readonly json: boolean,
@@ -141,7 +176,7 @@ class Reporter {
   }
 }
 
-const round = (ms: number): number => Math.round(ms * 1000) / 1000;
+export const round = (ms: number): number => Math.round(ms * 1000) / 1000;
 
 async function run(ctx: CliContext, argv: string[]): Promise<number> {
   const o = parseArgs(argv);
@@ -155,6 +190,7 @@ async function run(ctx: CliContext, argv: string[]): Promise<number> {
     return 2;
   }
   const r = new Reporter(ctx, o.json);
+  if (o.native) return await runNative(ctx, o, r);
   const clients: QMPClient[] = [];
   const open = async (a: QmpAddress | undefined, name: string): Promise<QMPClient | null> => {
     if (!a) return null;

@@ -1,0 +1,90 @@
+/**
+ * `colo-xl colo --native <step>`: the QEMU-native COLO steps (seed 002) over the QMP sockets of
+ * a primary and a secondary started for it (see native-args.ts): start, checkpoint, status,
+ * failover on either side, resume from the survivor to a new secondary.
+ */
+import type { CliContext } from '../command.js';
+import { ColoError } from '../../colo/errors.js';
+import { QemuNativeColo } from '../../colo/native.js';
+import { QMPClient } from '../../qmp/client.js';
+import { QMPError } from '../../qmp/errors.js';
+import type { QmpAddress } from '../../qmp/protocol.js';
+import { round, type Options, type Reporter } from './colo.js';
+
+export async function runNative(ctx: CliContext, o: Options, r: Reporter): Promise<number> {
+  const clients: QMPClient[] = [];
+  const open = async (a: QmpAddress | undefined, name: string): Promise<QMPClient | null> => {
+    if (!a) return null;
+    const c = await QMPClient.open(a, { name, retryMs: 0, timeoutMs: 5000 });
+    clients.push(c);
+    return c;
+  };
+  try {
+    const p = o.step === 'failover' && o.side === 'secondary' ? null : await open(o.primary, 'primary');
+    const s = o.step === 'failover' && o.side === 'primary' ? null : await open(o.secondary, 'secondary');
+    const colo = new QemuNativeColo(p, s, {
+      disks: o.disks.map((d) => d.devid),
+      nbd: o.nbd ?? { host: '127.0.0.1', port: 0 },
+      migration: o.migration ?? { host: '127.0.0.1', port: 0 },
+      checkpointDelayMs: o.delay,
+    });
+    switch (o.step) {
+      case 'start': {
+        await colo.probe();
+        await colo.prepareSecondary();
+        const ms = await colo.start();
+        r.event('result', { step: 'start', ms: round(ms) }, `COLO running: both sides in COLO ${ms.toFixed(1)} ms after migrate`);
+        return 0;
+      }
+      case 'checkpoint':
+        for (let i = 0; i < o.count; i++) {
+          if (i > 0 && o.interval > 0) await new Promise((res) => setTimeout(res, o.interval));
+          await colo.requestCheckpoint(o.delay);
+          r.event('checkpoint', { n: i + 1, requested: true }, `checkpoint ${i + 1} requested (x-checkpoint-delay ${o.delay} ms)`);
+        }
+        return 0;
+      case 'status': {
+        for (const [side, c] of [['primary', p], ['secondary', s]] as const) {
+          if (!c) continue;
+          const vm = await c.execute<{ status: string }>('query-status');
+          const st = await colo.status(side);
+          const mig = await c.execute<{ status?: string }>('query-migrate');
+          r.event(
+            'status',
+            { side, vm: vm.status, colo: st, migration: mig.status ?? null },
+            `${side.padEnd(9)} vm ${vm.status}, COLO mode ${st.mode}${st['last-mode'] && st['last-mode'] !== 'none' ? ` (last ${st['last-mode']}, ${st.reason})` : ''}, migration ${mig.status ?? 'none'}`,
+          );
+        }
+        return 0;
+      }
+      case 'failover': {
+        const t = performance.now();
+        const ev = o.side === 'secondary' ? await colo.failoverSecondary() : await colo.failoverPrimary();
+        const ms = performance.now() - t;
+        r.event(
+          'result',
+          { step: 'failover', side: o.side, ms: round(ms), coloExit: ev?.data ?? null },
+          `${o.side} took over in ${ms.toFixed(1)} ms${ev ? ` (COLO_EXIT ${JSON.stringify(ev.data)})` : ' (it had already left COLO)'}`,
+        );
+        return 0;
+      }
+      default: {
+        // a survivor that was a secondary has filter-rewriter rew0: new filters go before it
+        const objects = await (p as QMPClient).execute<Array<{ name: string }>>('qom-list', { path: '/objects' });
+        colo.primaryWasSecondary = objects.some((x) => x.name === 'rew0');
+        const ms = await colo.resume(s as QMPClient, (pr) =>
+          r.event('progress', { disk: pr.exportName, offset: pr.offset, len: pr.len }, `resync ${pr.exportName}: ${pr.len ? Math.floor((100 * pr.offset) / pr.len) : 100}% (${pr.offset}/${pr.len} bytes)`),
+        );
+        r.event('result', { step: 'resume', ms: round(ms) }, `COLO running again (${o.disks.length} disk(s))`);
+        return 0;
+      }
+    }
+  } catch (e) {
+    if (!(e instanceof QMPError || e instanceof ColoError)) throw e;
+    if (o.json) ctx.io.out(JSON.stringify({ event: 'error', error: e.name, message: e.message }) + '\n');
+    ctx.io.err(`colo-xl colo ${o.step}: ${e.message}\n`);
+    return 1;
+  } finally {
+    await Promise.all(clients.map((c) => c.disconnect()));
+  }
+}
