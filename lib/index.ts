@@ -30,3 +30,18 @@ export { ColoError, ReplicationStatusError, type ColoSide } from './colo/errors.
 export { type ColoDisk, coloNodeName, coloQdiskSetupSecondary, coloQdiskSavePreresume, coloQdiskTeardownPrimary, startReplication, stopReplication, coloDoCheckpoint, queryXenReplicationStatus } from './colo/qdisk.js';
 export { XenDiskReplication, waitFailoverCommit, type CheckpointTiming, type ReplicationState } from './colo/replication.js';
 export { resyncDisk, nbdUri, type ResyncProgress, type LevelMirror } from './colo/resync.js';
+export { QemuNativeColo, type NativeColoOptions, type ColoStatus } from './colo/native.js';
+export { nativePrimaryArgs, nativeSecondaryArgs, primaryFilterObjects, type NativeDisk, type NativeNic } from './colo/native-args.js';
+export { QemuProcess, pickAccel, stopAllQemus } from './colo/qemu-process.js';
+export { runDemo, type DemoResult, type DemoStep } from './colo/demo.js';
+export { YajlGen, yajlEncodeString } from './json/yajl.js';
+export { xluCfgReadData, type CfgReadResult } from './config/parse.js';
+export { XluConfig, listItem, type CfgValue, type CfgSetting } from './config/settings.js';
+export { domainConfigInit, type DomainConfig, type BuildInfo, type CreateInfo, type HvmBuildInfo, type ActionOnShutdown } from './config/domain-config.js';
+export { parseConfigData, XlExit, SUPPORTED_KEYS, type ParseConfigOptions, type XlGlobals } from './config/xl-parse.js';
+export { domainConfigToJson, domainConfigGenJson, deviceDiskGenJson } from './config/json.js';
+export { deviceDiskSetdefault as dmDiskSetdefault, LibxlError as DmLibxlError, type StatFn } from './dm/disk-backend.js';
+export { buildDiskArgs, scsiControllerArgs, coloTopIds, dmDiskNumber, diskColoMode, qemuDiskFormatString, LIBXL_TOP_ID, type ColoMode, type DiskArgsOptions } from './dm/disk-args.js';
+export { qemuOptValue, qemuPath, qemuId, QemuOptionError } from './dm/qemu-opts.js';
+export { buildDeviceModelArgsNew, DEFAULT_QEMU_XEN, type DeviceModelArgs, type DeviceModelOptions } from './dm/device-model.js';
+export { domainCreateNew, domainCreateRestore, type CheckpointedStream, type CreatedDomain } from './create/create.js';

@@ -60,6 +60,8 @@ export interface BuildInfo {
   max_vcpus: number;
   /** Indices of the set bits of the avail_vcpus bitmap. */
   avail_vcpus: number[];
+  /** Whether the bitmap was allocated at all (`vcpus = 0` allocates one with no bit set). */
+  avail_vcpus_allocated: boolean;
   max_memkb: bigint;
   target_memkb: bigint;
   video_memkb: bigint;
@@ -92,6 +94,7 @@ export function domainConfigInit(): DomainConfig {
     b_info: {
       max_vcpus: 0,
       avail_vcpus: [],
+      avail_vcpus_allocated: false,
       max_memkb: MEMKB_DEFAULT,
       target_memkb: MEMKB_DEFAULT,
       video_memkb: MEMKB_DEFAULT,

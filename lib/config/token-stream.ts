@@ -21,8 +21,8 @@ export class TokenStream {
   private i = 0;
   constructor(private readonly tokens: CfgToken[]) {}
 
-  reset(_chunk: string, _info: unknown): void {
-    this.i = 0;
+  reset(_chunk: string, state?: { index?: number }): void {
+    this.i = state?.index ?? 0;
   }
 
   next(): NearleyCfgToken | undefined {
@@ -31,8 +31,8 @@ export class TokenStream {
     return { type: TYPE[t.kind], value: t.value ?? '', text: t.text, line: t.line };
   }
 
-  save(): undefined {
-    return undefined;
+  save(): { index: number } {
+    return { index: this.i };
   }
 
   formatError(token: NearleyCfgToken): string {

@@ -26,7 +26,8 @@ interface CreateArgs {
   debug: boolean;
 }
 
-// main_create's option handling: a leading file name, getopt "Fnqf:pcdeVA", then key=value words.
+// main_create's option handling: a leading file name, getopt "Fnqf:pcdeVA" up to the first
+// other word, then key=value words and the file name.
 function parseArgs(ctx: CliContext, argv: string[]): CreateArgs | number {
   const a: CreateArgs = { filename: null, extra: null, dryRun: ctx.dryRun, quiet: false, debug: false };
   let args = argv;
@@ -48,31 +49,29 @@ function parseArgs(ctx: CliContext, argv: string[]): CreateArgs | number {
       else if (name === 'help') return helpExit(ctx, 0);
       else if (name === 'defconfig') {
         const v = val ?? args[++i];
-        if (v === undefined) return helpExit(ctx, 2);
+        if (v === undefined) return notSupported(ctx, 'f');
         a.filename = v;
       } else if (name !== 'vncviewer' && name !== 'vncviewer-autopass' && name !== 'ignore-global-affinity-masks') {
-        ctx.io.err(`option \`${name}' not supported.\n`);
-        return 2;
+        // getopt_long leaves optopt at 0 for an unknown long option, and xl prints it as a char.
+        return notSupported(ctx, '\0');
       }
       continue;
     }
     if (!w.startsWith('-') || w === '-') {
-      rest.push(w);
-      continue;
+      // xl's getopt stops at the first word that is not an option.
+      rest.push(...args.slice(i));
+      break;
     }
     for (let j = 1; j < w.length; j++) {
       const ch = w[j]!;
       if (ch === 'f') {
         const v = j + 1 < w.length ? w.slice(j + 1) : args[++i];
-        if (v === undefined) return helpExit(ctx, 2);
+        if (v === undefined) return notSupported(ctx, 'f');
         a.filename = v;
         break;
       }
       if (ch === 'h') return helpExit(ctx, 0);
-      if (!FLAGS_WITHOUT_ARG.includes(ch)) {
-        ctx.io.err(`option \`${ch}' not supported.\n`);
-        return 2;
-      }
+      if (!FLAGS_WITHOUT_ARG.includes(ch)) return notSupported(ctx, ch);
       if (ch === 'n') a.dryRun = true;
       if (ch === 'q') a.quiet = true;
       if (ch === 'd') a.debug = true;
@@ -84,6 +83,12 @@ function parseArgs(ctx: CliContext, argv: string[]): CreateArgs | number {
     else return helpExit(ctx, 2);
   }
   return a;
+}
+
+// xl's SWITCH_FOREACH_OPT on getopt's '?'
+function notSupported(ctx: CliContext, opt: string): number {
+  ctx.io.err(`option \`${opt}' not supported.\n`);
+  return 2;
 }
 
 function helpExit(ctx: CliContext, status: number): number {
