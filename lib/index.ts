@@ -40,8 +40,27 @@ export { XluConfig, listItem, type CfgValue, type CfgSetting } from './config/se
 export { domainConfigInit, type DomainConfig, type BuildInfo, type CreateInfo, type HvmBuildInfo, type ActionOnShutdown } from './config/domain-config.js';
 export { parseConfigData, XlExit, SUPPORTED_KEYS, type ParseConfigOptions, type XlGlobals } from './config/xl-parse.js';
 export { domainConfigToJson, domainConfigGenJson, deviceDiskGenJson } from './config/json.js';
-export { deviceDiskSetdefault as dmDiskSetdefault, LibxlError as DmLibxlError, type StatFn } from './dm/disk-backend.js';
+export { type StatFn } from './dm/disk-backend.js';
 export { buildDiskArgs, scsiControllerArgs, coloTopIds, dmDiskNumber, diskColoMode, qemuDiskFormatString, LIBXL_TOP_ID, type ColoMode, type DiskArgsOptions } from './dm/disk-args.js';
 export { qemuOptValue, qemuPath, qemuId, QemuOptionError } from './dm/qemu-opts.js';
 export { buildDeviceModelArgsNew, DEFAULT_QEMU_XEN, type DeviceModelArgs, type DeviceModelOptions } from './dm/device-model.js';
 export { domainCreateNew, domainCreateRestore, type CheckpointedStream, type CreatedDomain } from './create/create.js';
+export { devidToVdev, diskDevNumber, type DiskDevNumber } from './disk/devnum.js';
+export { deviceDiskSetBackend } from './disk/backend.js';
+export {
+  deviceDiskAdd,
+  deviceDiskGetinfo,
+  deviceDiskList,
+  deviceDiskRemove,
+  deviceDiskSetdefault,
+  diskFromXenstore,
+  resolveDiskBackend,
+  vdevToDeviceDisk,
+  type DiskAddOptions,
+  type DiskInfo,
+} from './disk/device.js';
+export { libxlCtx, libxlHost, type LibxlCtx, type LibxlHost } from './libxl/ctx.js';
+export * from './libxl/errors.js';
+export { domainMake, type DomainMakeInfo } from './libxl/domain-make.js';
+export { domainQualifierToDomid, domainType, type DomainType } from './libxl/domain.js';
+export { XenbusState, type RemoveForce, type LibxlDevice } from './libxl/device.js';

@@ -6,7 +6,7 @@
  */
 import type { DomainConfig } from '../config/domain-config.js';
 import { deviceDiskCopy, type DeviceDisk } from '../disk/types.js';
-import { deviceDiskSetdefault, realStat, type StatFn } from '../dm/disk-backend.js';
+import { deviceDiskSetdefault, type StatFn } from '../dm/disk-backend.js';
 import { buildDeviceModelArgsNew, type DeviceModelArgs, type DeviceModelOptions } from '../dm/device-model.js';
 
 /** libxl_checkpointed_stream. */
@@ -34,7 +34,7 @@ function withColoRestore(d: DomainConfig, enable: boolean): DomainConfig {
 
 // do_domain_create, from the saved copy to the device model's arguments
 function doDomainCreate(saved: DomainConfig, opts: CreateOptions): CreatedDomain {
-  const disks = saved.disks.map((disk) => deviceDiskSetdefault(disk, saved.c_info.type, opts.stat ?? realStat));
+  const disks = saved.disks.map((disk) => deviceDiskSetdefault(disk, saved.c_info.type, opts.stat));
   return { saved, disks, dm: buildDeviceModelArgsNew(saved, disks, opts) };
 }
 

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { CliContext } from '../cli/command.js';
 import { parseConfigData, XlExit } from '../config/xl-parse.js';
-import { LibxlError } from '../dm/disk-backend.js';
+import { LibxlError } from '../libxl/errors.js';
 import { QemuOptionError } from '../dm/qemu-opts.js';
 import { domainCreateNew, domainCreateRestore } from './create.js';
 import { readXlGlobals } from './create-domain.js';

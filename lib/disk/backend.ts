@@ -3,7 +3,7 @@
  * tried in that order and the first that accepts the disk wins.
  */
 import type { Stats } from 'node:fs';
-import type { LibxlCtx } from '../libxl/ctx.js';
+import type { LibxlHost } from '../libxl/ctx.js';
 import { ERROR_INVAL } from '../libxl/errors.js';
 import type { DeviceDisk, DiskBackend } from './types.js';
 
@@ -16,7 +16,7 @@ function tryPhyBackend(st: Stats | undefined): boolean {
 
 // disk_try_backend: the backend if it can serve the disk, else undefined (libxl logs why at
 // debug level only)
-function diskTryBackend(ctx: LibxlCtx, disk: DeviceDisk, st: Stats | undefined, backend: DiskBackend): DiskBackend | undefined {
+function diskTryBackend(ctx: LibxlHost, disk: DeviceDisk, st: Stats | undefined, backend: DiskBackend): DiskBackend | undefined {
   const why = (reason: string): undefined => {
     ctx.log.log('debug', 'libxl_device.c:disk_try_backend', `Disk vdev=${disk.vdev} backend ${backend} ${reason}`);
     return undefined;
@@ -61,7 +61,7 @@ function strerror(e: NodeJS.ErrnoException): string {
 }
 
 // libxl__device_disk_set_backend
-export function deviceDiskSetBackend(ctx: LibxlCtx, disk: DeviceDisk): DiskBackend {
+export function deviceDiskSetBackend(ctx: LibxlHost, disk: DeviceDisk): DiskBackend {
   let st: Stats | undefined;
   if (disk.format === 'empty') {
     if (!disk.is_cdrom) throw ctx.log.fail(ERROR_INVAL, WHERE, `Disk vdev=${disk.vdev} is empty but not cdrom`);

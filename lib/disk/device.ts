@@ -6,7 +6,7 @@ import { deviceDiskSetBackend } from './backend.js';
 import { diskDevNumber } from './devnum.js';
 import { diskJsonFields } from './json.js';
 import { deviceDiskCopy, deviceDiskInit, type DeviceDisk, type DiskBackend, type DiskFormat } from './types.js';
-import type { LibxlCtx } from '../libxl/ctx.js';
+import type { LibxlCtx, LibxlHost } from '../libxl/ctx.js';
 import {
   backendPathParseDomid,
   deviceExists,
@@ -31,43 +31,50 @@ const DISK_C = 'libxl_disk.c';
 /** How long libxl waits for a device's backend (LIBXL_INIT_TIMEOUT / LIBXL_DESTROY_TIMEOUT). */
 export const DEVICE_TIMEOUT_MS = 10_000;
 
-// libxl__device_disk_setdefault
-export async function deviceDiskSetdefault(ctx: LibxlCtx, domid: number, disk: DeviceDisk, hotplug: boolean, type: DomainType): Promise<void> {
+/**
+ * libxl__device_disk_setdefault. The backend domain must already be a domid (see
+ * resolveDiskBackend): that is the one step that needs xenstore, so callers without one (the
+ * device-model builder) can use the rest.
+ */
+export function deviceDiskSetdefault(host: LibxlHost, domid: number, disk: DeviceDisk, hotplug: boolean, type: DomainType | 'invalid'): void {
   const where = `${DISK_C}:libxl__device_disk_setdefault`;
   disk.discard_enable ??= !!disk.readwrite;
   disk.colo_enable ??= false;
   disk.colo_restore_enable ??= false;
   disk.trusted ??= true;
 
-  disk.backend_domid = await resolveDomid(ctx, disk.backend_domname, disk.backend_domid);
-
   if (disk.specification === 'unknown') disk.specification = 'xen';
   if (disk.specification === 'xen' && disk.transport !== 'unknown') {
-    throw ctx.log.fail(ERROR_INVAL, where, 'Transport is only supported for specification virtio', domid);
+    throw host.log.fail(ERROR_INVAL, where, 'Transport is only supported for specification virtio', domid);
   }
   if (disk.specification === 'virtio') {
     if (disk.transport !== 'unknown' && disk.transport !== 'mmio') {
-      throw ctx.log.fail(ERROR_INVAL, where, 'Unsupported transport for specification virtio', domid);
+      throw host.log.fail(ERROR_INVAL, where, 'Unsupported transport for specification virtio', domid);
     }
     disk.transport = 'mmio';
   }
   if (hotplug && disk.specification === 'virtio') {
-    throw ctx.log.fail(ERROR_FAIL, where, "Hotplug isn't supported for specification virtio", domid);
+    throw host.log.fail(ERROR_FAIL, where, "Hotplug isn't supported for specification virtio", domid);
   }
   // Force Qdisk for CD-ROMs of guests with a device model: QEMU emulates them.
   if (disk.is_cdrom && type === 'hvm') {
     if (disk.backend !== 'qdisk' && disk.backend !== 'unknown') {
-      throw ctx.log.fail(ERROR_FAIL, where, 'Backend for CD devices on HVM guests must be Qdisk', domid);
+      throw host.log.fail(ERROR_FAIL, where, 'Backend for CD devices on HVM guests must be Qdisk', domid);
     }
     disk.backend = 'qdisk';
   }
-  disk.backend = deviceDiskSetBackend(ctx, disk);
+  disk.backend = deviceDiskSetBackend(host, disk);
+}
+
+// libxl__resolve_domid, as libxl__device_disk_setdefault calls it: backend= names a domain
+export async function resolveDiskBackend(ctx: LibxlCtx, disk: DeviceDisk): Promise<void> {
+  disk.backend_domid = await resolveDomid(ctx, disk.backend_domname, disk.backend_domid);
 }
 
 const BACKEND_KINDS: Partial<Record<DiskBackend, string>> = { phy: 'vbd', tap: 'vbd', qdisk: 'qdisk', standalone: 'virtio_disk' };
 
 // libxl__device_from_disk
-export function deviceFromDisk(ctx: LibxlCtx, domid: number, disk: DeviceDisk): LibxlDevice {
+export function deviceFromDisk(ctx: LibxlHost, domid: number, disk: DeviceDisk): LibxlDevice {
   const devid = diskDevNumber(disk.vdev).devid;
   if (devid === -1) {
     throw ctx.log.fail(ERROR_INVAL, `${DISK_C}:libxl__device_from_disk`, `Invalid or unsupported virtual disk identifier ${disk.vdev}`, domid);
@@ -101,7 +108,7 @@ function absPath(path: string, dir: string): string {
 }
 
 /** The backend and frontend keys device_disk_add writes, in its order. */
-export function diskXenstoreEntries(ctx: LibxlCtx, domid: number, disk: DeviceDisk, device: LibxlDevice): { back: Kvs; front: Kvs } {
+export function diskXenstoreEntries(ctx: LibxlHost, domid: number, disk: DeviceDisk, device: LibxlDevice): { back: Kvs; front: Kvs } {
   const back: Kvs = [];
   switch (disk.backend) {
     case 'phy':
@@ -178,7 +185,8 @@ export async function deviceDiskAdd(ctx: LibxlCtx, domid: number, disk: DeviceDi
   const device = await ctx.xs.transaction(async (tx) => {
     // each attempt starts again from the caller's disk, as libxl's loop re-runs setdefault
     Object.assign(disk, deviceDiskCopy(diskSaved));
-    await deviceDiskSetdefault(ctx, domid, disk, updateJson, type);
+    await resolveDiskBackend(ctx, disk);
+    deviceDiskSetdefault(ctx, domid, disk, updateJson, type);
     let dev: LibxlDevice;
     try {
       dev = deviceFromDisk(ctx, domid, disk);

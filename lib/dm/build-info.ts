@@ -4,7 +4,7 @@
  * VNC/SDL defaults.
  */
 import { MEMKB_DEFAULT, type DomainConfig } from '../config/domain-config.js';
-import { LibxlError } from './disk-backend.js';
+import { ERROR_INVAL, LibxlError } from '../libxl/errors.js';
 
 /** The defaulted values the device-model builder reads. */
 export interface HvmDefaults {
@@ -35,22 +35,22 @@ export function domainBuildInfoSetdefault(d: DomainConfig): HvmDefaults {
   let video = b.video_memkb;
   const dflt = (v: bigint): bigint => (video === MEMKB_DEFAULT ? v : video);
   if (version === 'qemu_xen_traditional') {
-    if (vgaKind === 'qxl') throw new LibxlError('qemu upstream required for qxl vga');
+    if (vgaKind === 'qxl') throw new LibxlError(ERROR_INVAL, 'qemu upstream required for qxl vga');
     if (vgaKind === 'none') video = dflt(0n);
     else if (vgaKind === 'std') {
       video = dflt(8n * 1024n);
-      if (video < 8n * 1024n) throw new LibxlError('videoram must be at least 8 MB for STDVGA on QEMU_XEN_TRADITIONAL');
+      if (video < 8n * 1024n) throw new LibxlError(ERROR_INVAL, 'videoram must be at least 8 MB for STDVGA on QEMU_XEN_TRADITIONAL');
     } else video = dflt(4n * 1024n);
   } else if (vgaKind === 'none') video = dflt(0n);
   else if (vgaKind === 'qxl') {
-    if (video !== MEMKB_DEFAULT && video < 128n * 1024n) throw new LibxlError('128 Mib videoram is the minimum for qxl default');
+    if (video !== MEMKB_DEFAULT && video < 128n * 1024n) throw new LibxlError(ERROR_INVAL, '128 Mib videoram is the minimum for qxl default');
     video = dflt(128n * 1024n);
   } else if (vgaKind === 'std') {
     video = dflt(16n * 1024n);
-    if (video < 16n * 1024n) throw new LibxlError('videoram must be at least 16 MB for STDVGA on QEMU_XEN');
+    if (video < 16n * 1024n) throw new LibxlError(ERROR_INVAL, 'videoram must be at least 16 MB for STDVGA on QEMU_XEN');
   } else {
     video = dflt(8n * 1024n);
-    if (video < 8n * 1024n) throw new LibxlError('videoram must be at least 8 MB for CIRRUS on QEMU_XEN');
+    if (video < 8n * 1024n) throw new LibxlError(ERROR_INVAL, 'videoram must be at least 8 MB for CIRRUS on QEMU_XEN');
   }
   const vncEnable = h.vnc.enable ?? true;
   return {

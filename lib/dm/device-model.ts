@@ -7,7 +7,7 @@
 import type { DomainConfig } from '../config/domain-config.js';
 import type { DeviceDisk } from '../disk/types.js';
 import { domainBuildInfoSetdefault } from './build-info.js';
-import { LibxlError } from './disk-backend.js';
+import { ERROR_INVAL, LibxlError } from '../libxl/errors.js';
 import { buildDiskArgs, scsiControllerArgs } from './disk-args.js';
 import { qemuOptValue } from './qemu-opts.js';
 
@@ -40,10 +40,10 @@ const sizekbToMb = (kb: bigint): bigint => (BigInt.asUintN(64, kb) + 1023n) / 10
  */
 // libxl__build_device_model_args_new
 export function buildDeviceModelArgsNew(d: DomainConfig, disks: readonly DeviceDisk[], opts: DeviceModelOptions): DeviceModelArgs {
-  if (d.c_info.type !== 'hvm') throw new LibxlError('colo-xl builds device-model arguments for HVM guests only');
+  if (d.c_info.type !== 'hvm') throw new LibxlError(ERROR_INVAL, 'colo-xl builds device-model arguments for HVM guests only');
   const b = domainBuildInfoSetdefault(d);
   if (b.deviceModelVersion !== 'qemu_xen') {
-    throw new LibxlError('colo-xl builds arguments for qemu-xen only, not qemu-xen-traditional');
+    throw new LibxlError(ERROR_INVAL, 'colo-xl builds arguments for qemu-xen only, not qemu-xen-traditional');
   }
   const runDir = opts.runDir ?? XEN_RUN_DIR;
   const domid = opts.domid;
@@ -66,7 +66,7 @@ export function buildDeviceModelArgsNew(d: DomainConfig, disks: readonly DeviceD
     let arg: string;
     if (vnc.listen !== null) {
       if (vnc.listen.includes(':')) {
-        if (vnc.display) throw new LibxlError('vncdisplay set, vnclisten contains display');
+        if (vnc.display) throw new LibxlError(ERROR_INVAL, 'vncdisplay set, vnclisten contains display');
         arg = qemuOptValue(vnc.listen);
       } else arg = `${qemuOptValue(vnc.listen)}:${vnc.display}`;
     } else arg = `127.0.0.1:${vnc.display}`;
@@ -85,7 +85,7 @@ export function buildDeviceModelArgsNew(d: DomainConfig, disks: readonly DeviceD
   if (h.keymap !== null) args.push('-k', h.keymap);
 
   args.push(...scsiControllerArgs(disks));
-  if (h.serial !== null && h.serial_list !== null) throw new LibxlError('Both serial and serial_list set');
+  if (h.serial !== null && h.serial_list !== null) throw new LibxlError(ERROR_INVAL, 'Both serial and serial_list set');
   if (h.serial !== null) args.push('-serial', h.serial);
   for (const s of h.serial_list ?? []) args.push('-serial', s);
   if (b.nographic && !sdl && !vnc) args.push('-nographic');

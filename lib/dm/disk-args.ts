@@ -10,7 +10,7 @@
  * instead of libxl's constant "top-colo", which QEMU refuses twice.
  */
 import type { DeviceDisk, DiskFormat } from '../disk/types.js';
-import { LibxlError } from './disk-backend.js';
+import { ERROR_INVAL, LibxlError } from '../libxl/errors.js';
 import { qemuId, qemuPath } from './qemu-opts.js';
 import { diskDevNumber } from '../disk/devnum.js';
 
@@ -193,7 +193,7 @@ export function buildDiskArgs(disks: readonly DeviceDisk[], opts: DiskArgsOption
       return;
     }
     if (disk < 6 && opts.hdtype === 'ahci') {
-      if (!d.readwrite) throw new LibxlError("qemu-xen doesn't support read-only AHCI disk drivers");
+      if (!d.readwrite) throw new LibxlError(ERROR_INVAL, "qemu-xen doesn't support read-only AHCI disk drivers");
       args.push(
         '-drive',
         `file=${qemuPath(path, 'target')},if=none,id=ahcidisk-${disk},format=${format},cache=writeback`,
@@ -203,7 +203,7 @@ export function buildDiskArgs(disks: readonly DeviceDisk[], opts: DiskArgsOption
       return;
     }
     if (disk < 4) {
-      if (!d.readwrite) throw new LibxlError("qemu-xen doesn't support read-only IDE disk drivers");
+      if (!d.readwrite) throw new LibxlError(ERROR_INVAL, "qemu-xen doesn't support read-only IDE disk drivers");
       if (mode === 'secondary') {
         args.push('-drive', `if=none,driver=${format},file=${qemuPath(path, 'target')},id=${qemuId(str(d.colo_export), 'colo-export')}`);
       }

@@ -1,22 +1,26 @@
 /**
- * What libxl_ctx holds for the ports here: the xenstore connection, the logger, and the host
- * facts libxl gets from its build configuration or the hypervisor.
+ * What libxl_ctx holds for the ports here: the host facts libxl gets from its build
+ * configuration or the hypervisor, the logger and, for anything that touches devices, xenstore.
  */
 import { statSync, type Stats } from 'node:fs';
 import type { Xenstore } from '../xenstore/api.js';
 import { LibxlLogger } from './errors.js';
 
-export interface LibxlCtx {
-  xs: Xenstore;
+/** The part of a libxl context that needs no xenstore (disk defaults, device-model arguments). */
+export interface LibxlHost {
   log: LibxlLogger;
-  /** Where per-domain userdata lives (libxl: XEN_LIB_DIR, /var/lib/xen). */
-  userdataDir: string;
   /** libxl__xen_script_dir_path (XEN_SCRIPT_DIR). */
   scriptDir: string;
   /** The domain this toolstack runs in (libxl__get_domid); 0 for dom0. */
   toolstackDomid: number;
   /** stat(2), replaceable so tests can describe files that are not on this machine. */
   stat(path: string): Stats;
+}
+
+export interface LibxlCtx extends LibxlHost {
+  xs: Xenstore;
+  /** Where per-domain userdata lives (libxl: XEN_LIB_DIR, /var/lib/xen). */
+  userdataDir: string;
 }
 
 export interface LibxlCtxOptions {
@@ -27,14 +31,16 @@ export interface LibxlCtxOptions {
   stat?: (path: string) => Stats;
 }
 
-// libxl_ctx_alloc, minus what needs a hypervisor
-export function libxlCtx(xs: Xenstore, opts: LibxlCtxOptions = {}): LibxlCtx {
+export function libxlHost(opts: LibxlCtxOptions = {}): LibxlHost {
   return {
-    xs,
     log: opts.log ?? new LibxlLogger(),
-    userdataDir: opts.userdataDir ?? '/var/lib/xen',
     scriptDir: opts.scriptDir ?? '/etc/xen/scripts',
     toolstackDomid: opts.toolstackDomid ?? 0,
     stat: opts.stat ?? ((p) => statSync(p)),
   };
+}
+
+// libxl_ctx_alloc, minus what needs a hypervisor
+export function libxlCtx(xs: Xenstore, opts: LibxlCtxOptions = {}): LibxlCtx {
+  return { ...libxlHost(opts), xs, userdataDir: opts.userdataDir ?? '/var/lib/xen' };
 }

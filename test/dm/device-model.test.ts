@@ -7,8 +7,9 @@ import { domainConfigToJson } from '../../lib/config/json.js';
 import { parseConfigData } from '../../lib/config/xl-parse.js';
 import { domainCreateNew, domainCreateRestore, type CheckpointedStream } from '../../lib/create/create.js';
 import type { StatFn } from '../../lib/dm/disk-backend.js';
+import { fakeStats } from '../support/fake-stat.js';
 
-const stat: StatFn = () => ({ kind: 'file' });
+const stat: StatFn = () => fakeStats('file');
 const UUID = 'uuid="12345678-1234-1234-1234-123456789abc"';
 const COLO_DISK = "'vdev=hda,format=qcow2,colo,colo-host=10.0.0.2,colo-port=9000,colo-export=e1,active-disk=/a.qcow2,hidden-disk=/h.qcow2,target=/p.qcow2'";
 

@@ -4,8 +4,12 @@ import type { DeviceDisk } from '../../lib/disk/types.js';
 import { LibxlError, deviceDiskSetdefault, type StatFn } from '../../lib/dm/disk-backend.js';
 import { buildDiskArgs, coloTopIds, dmDiskNumber, scsiControllerArgs } from '../../lib/dm/disk-args.js';
 import { QemuOptionError, qemuId, qemuOptValue } from '../../lib/dm/qemu-opts.js';
+import { enoent, fakeStats } from '../support/fake-stat.js';
 
-const files: StatFn = (p) => (p.startsWith('/dev/') ? { kind: 'block' } : p.startsWith('/missing') ? { error: 'No such file or directory' } : { kind: 'file' });
+const files: StatFn = (p) => {
+  if (p.startsWith('/missing')) throw enoent(p);
+  return fakeStats(p.startsWith('/dev/') ? 'block' : 'file');
+};
 
 function disk(spec: string, restore = false): DeviceDisk {
   const d = deviceDiskSetdefault(parseDiskSpec(spec), 'hvm', files);
