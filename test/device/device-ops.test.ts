@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CapturedIo, cliMain } from '../../lib/index.js';
+import { deviceDiskList, diskFromXenstore } from '../../lib/disk/device.js';
+import { libxlCtx, type LibxlCtx } from '../../lib/libxl/ctx.js';
+import { domainMake } from '../../lib/libxl/domain-make.js';
+import { LibxlError, LibxlLogger } from '../../lib/libxl/errors.js';
+import { EmbeddedXenstored } from '../../lib/xenstore/server/embedded.js';
+import { startFakeBackend, type FakeBackend } from '../support/fake-backend.js';
+
+describe('disk device operations on the embedded store', function () {
+  this.timeout(30_000);
+  let dir: string;
+  let store: EmbeddedXenstored;
+  let ctx: LibxlCtx;
+  let env: NodeJS.ProcessEnv;
+  let img: string;
+  let log: LibxlLogger;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'colo-xl-ops-'));
+    img = join(dir, 'd.img');
+    writeFileSync(img, '');
+    store = new EmbeddedXenstored();
+    const socket = join(dir, 'xs.sock');
+    await store.listen(socket);
+    env = { PATH: process.env.PATH, XENSTORED_PATH: socket, COLO_XL_USERDATA_DIR: join(dir, 'ud') };
+    log = new LibxlLogger();
+    ctx = libxlCtx(store.client(), { log, userdataDir: env.COLO_XL_USERDATA_DIR! });
+    await domainMake(ctx, { domid: 3, name: 'guest', uuid: '00000000-0000-4000-8000-000000000003', type: 'hvm' });
+  });
+  afterEach(async () => {
+    await ctx.xs.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function xl(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+    const io = new CapturedIo();
+    const status = await cliMain(args, io, env);
+    return { status, stdout: io.stdout, stderr: io.stderr };
+  }
+
+  it('block-attach waits for the backend to connect, and times out when it does not', async () => {
+    let be: FakeBackend | undefined = await startFakeBackend(ctx.xs);
+    try {
+      assert.deepEqual(await xl('block-attach', 'guest', `vdev=xvda,target=${img}`), { status: 0, stdout: '', stderr: '' });
+      assert.equal(await ctx.xs.read('/local/domain/0/backend/vbd/3/51712/state'), '4');
+    } finally {
+      await be.stop();
+      be = undefined;
+    }
+    const r = await xl('block-attach', '--timeout', '0.3', '3', `vdev=xvdb,target=${img}`);
+    assert.deepEqual(r, {
+      status: 1,
+      stdout: '',
+      stderr: 'libxl: error: libxl_device.c:device_backend_callback: Domain 3:unable to add device with path /local/domain/0/backend/vbd/3/51728\nlibxl_device_disk_add failed.\n',
+    });
+  });
+
+  it('block-list shows xl\'s columns; block-detach closes the backend and removes every node', async () => {
+    const be = await startFakeBackend(ctx.xs);
+    try {
+      assert.equal((await xl('block-attach', '3', `vdev=hda,target=${img}`)).status, 0);
+      assert.equal((await xl('block-attach', '3', 'vdev=hdc,devtype=cdrom')).status, 0);
+      await ctx.xs.write('/local/domain/3/device/vbd/768/event-channel', '17');
+      await ctx.xs.write('/local/domain/3/device/vbd/768/ring-ref', '8');
+      const list = await xl('block-list', '3');
+      assert.equal(list.status, 0);
+      assert.deepEqual(list.stdout.split('\n'), [
+        'Vdev  BE  handle state evt-ch ring-ref BE-path                       ',
+        '768   0   3      1     17     8        /local/domain/0/backend/vbd/3/768',
+        '5632  0   3      1     -1     -1       /local/domain/0/backend/qdisk/3/5632',
+        '',
+      ]);
+      assert.deepEqual(await xl('block-detach', '3', 'hda'), { status: 0, stdout: '', stderr: '' });
+      for (const p of ['/local/domain/3/device/vbd/768', '/local/domain/0/backend/vbd/3/768', '/libxl/3/device/vbd/768']) {
+        assert.equal(await ctx.xs.exists(p), false, p);
+      }
+      assert.deepEqual((await deviceDiskList(ctx, 3)).map((d) => d.vdev), ['hdc']);
+    } finally {
+      await be.stop();
+    }
+  });
+
+  it('block-detach without a backend: safe remove fails and keeps the disk, --force removes it', async () => {
+    assert.equal((await xl('block-attach', '--no-wait', '3', `vdev=hda,target=${img}`)).status, 0);
+    const safe = await xl('block-detach', '--timeout', '0.3', '3', 'hda');
+    assert.deepEqual(safe, {
+      status: 1,
+      stdout: '',
+      stderr: 'libxl: error: libxl_device.c:device_backend_callback: Domain 3:unable to remove device with path /local/domain/0/backend/vbd/3/768\nlibxl_device_disk_safe_remove failed.\n',
+    });
+    assert.equal(await ctx.xs.read('/local/domain/0/backend/vbd/3/768/online'), '0');
+    assert.deepEqual(await xl('block-detach', '-f', '3', 'hda'), { status: 0, stdout: '', stderr: '' });
+    assert.equal(await ctx.xs.exists('/libxl/3'), true);
+    assert.equal(await ctx.xs.exists('/libxl/3/device/vbd'), false);
+    // libxl_vdev_to_device_disk logs why, then xl says it in its own words
+    assert.deepEqual(await xl('block-detach', '3', 'hda'), {
+      status: 1,
+      stdout: '',
+      stderr: 'libxl: error: libxl_disk.c:libxl__disk_from_xenstore: disk /libxl/3/device/vbd/768 does not exist (no backend path\nError: Device hda not connected.\n',
+    });
+    assert.deepEqual(await xl('block-detach', 'nope', 'hda'), { status: 1, stdout: '', stderr: 'nope is an invalid domain identifier (rc=-6)\n' });
+  });
+
+  it('the saved domain configuration gains and loses the disk, in libxl\'s JSON form', async () => {
+    const ud = () => JSON.parse(readFileSync(join(env.COLO_XL_USERDATA_DIR!, 'userdata-d3.00000000-0000-4000-8000-000000000003.libxl-json'), 'utf8'));
+    assert.equal((await xl('block-attach', '--no-wait', '3', `vdev=xvdb,format=raw,target=${img}`)).status, 0);
+    assert.deepEqual(ud().disks, [{ pdev_path: img, vdev: 'xvdb', format: 'raw', readwrite: 1 }]);
+    assert.equal((await xl('block-detach', '-f', '3', 'xvdb')).status, 0);
+    assert.deepEqual(ud().disks, []);
+  });
+
+  it('reading back a partial COLO set names the missing node', async () => {
+    assert.equal((await xl('block-attach', '--no-wait', '3', `vdev=xvdc,colo,colo-host=h,colo-port=1,colo-export=e,active-disk=/a,hidden-disk=/h,target=${img}`)).status, 0);
+    const p = '/libxl/3/device/vbd/51744';
+    for (const key of ['colo-port', 'colo-export', 'active-disk', 'hidden-disk']) {
+      const saved = await ctx.xs.read(`${p}/${key}`);
+      await ctx.xs.rm(`${p}/${key}`);
+      await assert.rejects(diskFromXenstore(ctx, p), LibxlError);
+      assert.equal(log.lines.at(-1), `libxl: error: libxl_disk.c:libxl__disk_from_xenstore: Missing xenstore node ${p}/${key}\n`);
+      await ctx.xs.write(`${p}/${key}`, saved);
+    }
+    for (const key of ['type', 'dev', 'removable', 'mode', 'device-type']) {
+      const saved = await ctx.xs.read(`${p}/${key}`);
+      await ctx.xs.rm(`${p}/${key}`);
+      await assert.rejects(diskFromXenstore(ctx, p), LibxlError);
+      assert.equal(log.lines.at(-1), `libxl: error: libxl_disk.c:libxl__disk_from_xenstore: Missing xenstore node ${p}/${key}\n`);
+      await ctx.xs.write(`${p}/${key}`, saved);
+    }
+    await ctx.xs.rm(`${p}/backend`);
+    await assert.rejects(diskFromXenstore(ctx, p), LibxlError);
+    assert.equal(log.lines.at(-1), `libxl: error: libxl_disk.c:libxl__disk_from_xenstore: disk ${p} does not exist (no backend path\n`);
+  });
+
+  it('a guest\'s connection reads its frontend and backend, cannot write the backend, cannot read another guest', async () => {
+    await domainMake(ctx, { domid: 4, name: 'other', uuid: '00000000-0000-4000-8000-000000000004', type: 'hvm' });
+    assert.equal((await xl('block-attach', '--no-wait', '3', `vdev=xvda,target=${img}`)).status, 0);
+    assert.equal((await xl('block-attach', '--no-wait', '4', `vdev=xvda,target=${img}`)).status, 0);
+    const guest = store.client({ domid: 3 });
+    try {
+      assert.equal(await guest.read('/local/domain/3/device/vbd/51712/backend-id'), '0');
+      assert.equal(await guest.read('/local/domain/0/backend/vbd/3/51712/mode'), 'w');
+      await guest.write('/local/domain/3/device/vbd/51712/state', '3');
+      await assert.rejects(guest.write('/local/domain/0/backend/vbd/3/51712/mode', 'r'), { code: 'EACCES' });
+      await assert.rejects(guest.read('/local/domain/4/device/vbd/51712/backend-id'), { code: 'EACCES' });
+      await assert.rejects(guest.read('/local/domain/0/backend/vbd/4/51712/params'), { code: 'EACCES' });
+      await assert.rejects(guest.read('/libxl/3/device/vbd/51712/params'), { code: 'EACCES' });
+    } finally {
+      await guest.close();
+    }
+  });
+});
