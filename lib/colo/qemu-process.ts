@@ -82,6 +82,7 @@ export class QemuProcess {
     qmpPath: string,
   ) {
     this.qmpPath = qmpPath;
+    this.controlPath = qmpPath.replace(/\.qmp$/, '.ctl.qmp');
     proc.stdout?.on('data', (b: Buffer) => (this.output += b.toString()));
     proc.stderr?.on('data', (b: Buffer) => (this.output += b.toString()));
     this.exited = new Promise((resolve) =>
@@ -101,11 +102,24 @@ export class QemuProcess {
     return this.exitCode === undefined;
   }
 
-  /** Starts QEMU with `args` plus a QMP socket `<dir>/<name>.qmp`, and connects to it. */
+  /** A second QMP monitor `<dir>/<name>.ctl.qmp` for other clients (a monitor serves only one). */
+  readonly controlPath: string;
+
+  /** Starts QEMU with `args` plus QMP sockets `<dir>/<name>.qmp` (ours) and `.ctl.qmp`. */
   static async start(name: string, args: string[], dir: string): Promise<QemuProcess> {
     const qmpPath = join(dir, `${name}.qmp`);
+    const ctl = join(dir, `${name}.ctl.qmp`);
     rmSync(qmpPath, { force: true });
-    const argv = [...args, '-qmp', `unix:${qmpPath},server=on,wait=off`];
+    rmSync(ctl, { force: true });
+    const argv = [
+      ...args,
+      '-qmp',
+      `unix:${qmpPath},server=on,wait=off`,
+      '-chardev',
+      `socket,id=colo-xl-ctl,path=${ctl},server=on,wait=off`,
+      '-mon',
+      'chardev=colo-xl-ctl,mode=control',
+    ];
     const proc = spawn(QEMU_BIN, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
     const q = new QemuProcess(name, argv, proc, qmpPath);
     started.add(q);

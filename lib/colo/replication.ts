@@ -53,6 +53,29 @@ export class XenDiskReplication {
     if (disks.length === 0) throw new ColoError('primary', 'setup', 'no COLO disk');
   }
 
+  /**
+   * For a caller that set replication up in an earlier process (the CLI runs one step per call):
+   * take the state as given instead of having done the steps here.
+   */
+  assume(state: ReplicationState): this {
+    this.state = state;
+    this.secondaryArmed = state === 'secondary-ready' || state === 'replicating';
+    this.primaryArmed = state === 'replicating';
+    return this;
+  }
+
+  /**
+   * A planned end that keeps the primary: its replication is torn down and the secondary's NBD
+   * server stopped. The secondary is left for destruction without libxl's plain stop, which on
+   * QEMU 7.2 fails and turns its replication status into "I/O error".
+   */
+  async stop(): Promise<void> {
+    if (this.primary) await this.teardownPrimary();
+    if (this.secondary) await this.timed('secondary', 'nbd-server-stop', () => nbdServerStop(this.secondary as QMPClient));
+    this.secondaryArmed = false;
+    this.state = 'stopped';
+  }
+
   private need(side: ColoSide): QMPClient {
     const q = side === 'primary' ? this.primary : this.secondary;
     if (!q) throw new ColoError(side, 'connect', `no QMP connection to the ${side}`);

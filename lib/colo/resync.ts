@@ -21,9 +21,9 @@ interface BlockJobInfo {
   ready?: boolean;
 }
 
-export function nbdUri(disk: ColoDisk): string {
+export function nbdUri(disk: ColoDisk, exportName = disk.exportName): string {
   const host = disk.host.includes(':') ? `[${disk.host}]` : disk.host;
-  return `nbd://${host}:${disk.port}/${disk.exportName}`;
+  return `nbd://${host}:${disk.port}/${exportName}`;
 }
 
 /** A mirror that is level and still copying new writes; `finish()` cancels it (keeping the source). */
@@ -41,6 +41,8 @@ export async function resyncDisk(
   disk: ColoDisk,
   onProgress: (p: ResyncProgress) => void = () => undefined,
   timeoutMs = 600_000,
+  /** The target's export when it differs from the source device (QEMU-native: parent<i>). */
+  targetExport = disk.exportName,
 ): Promise<LevelMirror> {
   const job = `colo-resync-${disk.devid}`;
   const events = primary.listen(
@@ -54,7 +56,7 @@ export async function resyncDisk(
     await primary.execute('drive-mirror', {
       device: disk.exportName,
       'job-id': job,
-      target: nbdUri(disk),
+      target: nbdUri(disk, targetExport),
       format: 'raw',
       mode: 'existing',
       sync: 'full',

@@ -12,7 +12,7 @@ import {
   StateError,
   TimeoutError,
 } from './errors.js';
-import { isEvent, isGreeting, isReply, type QmpGreeting, type QmpMessage } from './message.js';
+import { isEvent, isGreeting, isReply, type QmpEvent, type QmpGreeting, type QmpMessage } from './message.js';
 import { AsyncProtocol, Runstate, type ConnectOptions, type QmpAddress } from './protocol.js';
 
 export interface ExecuteOptions {
@@ -147,7 +147,7 @@ export class QMPClient extends AsyncProtocol {
     event: string,
     trigger: () => Promise<unknown>,
     opts: { timeout?: number; filter?: EventFilter } = {},
-  ): Promise<import('./message.js').QmpEvent> {
+  ): Promise<QmpEvent> {
     const l = this.listen(event, opts.filter);
     try {
       await trigger();

@@ -77,7 +77,9 @@ export abstract class AsyncProtocol {
     } catch (e) {
       await this.teardown(e as Error);
       if (e instanceof GreetingError || e instanceof NegotiationError || e instanceof BadReplyError) throw e;
-      throw new ConnectError(`QMP session with ${formatAddress(address)} failed: ${(e as Error).message}`, { cause: e });
+      const hint =
+        e instanceof TimeoutError ? ' (a QEMU monitor serves one client at a time: is another one connected to it?)' : '';
+      throw new ConnectError(`QMP session with ${formatAddress(address)} failed: ${(e as Error).message}${hint}`, { cause: e });
     }
     if (this.socket === null) {
       throw new ConnectError(`QMP at ${formatAddress(address)} closed during set-up`, { cause: this.disconnectReason });

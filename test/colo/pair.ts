@@ -7,6 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ColoDisk } from '../../lib/colo/qdisk.js';
+import { parseDiskSpec } from '../../lib/disk/parse.js';
+import { deviceDiskSetdefault } from '../../lib/dm/disk-backend.js';
+import { buildDiskArgs } from '../../lib/dm/disk-args.js';
 import { XenDiskReplication } from '../../lib/colo/replication.js';
 import {
   commonArgs,
@@ -32,9 +35,13 @@ export class ColoPair {
   port = 0;
   readonly steps: Array<{ side: string; step: string; ms: number }> = [];
 
-  /** vdevs hda, hdb, … (IDE index i, devid 768 + 64·i), exports e1, e2, … */
-  static async start(nDisks: number, opts: { topIds?: string[] } = {}): Promise<ColoPair> {
+  /**
+   * vdevs hda, hdb, … (IDE index i, devid 768 + 64·i), exports e1, e2, … The QEMUs get this
+   * project's device-model disk arguments, or with `libxlLiteral` libxl 4.17's exact strings.
+   */
+  static async start(nDisks: number, opts: { libxlLiteral?: boolean } = {}): Promise<ColoPair> {
     const p = new ColoPair();
+    p.libxlLiteral = opts.libxlLiteral ?? false;
     p.port = await freePort();
     for (let i = 0; i < nDisks; i++) {
       p.disks.push({
@@ -47,18 +54,35 @@ export class ColoPair {
         hiddenDisk: createImage(join(p.dir, `hidden-${i}.qcow2`)),
       });
     }
-    p.secondary = await p.startSecondary('secondary', opts.topIds);
-    p.primary = await QemuProcess.start(
-      'primary',
-      [...commonArgs(), ...p.disks.flatMap((d) => libxlColoDriveArgs('primary', { ...d, target: d.primaryImage }))],
-      p.dir,
-    );
+    p.secondary = await p.startSecondary('secondary');
+    p.primary = await QemuProcess.start('primary', [...commonArgs(), ...p.driveArgs('primary')], p.dir);
     p.repl = new XenDiskReplication(p.primary.qmp, p.secondary.qmp, p.coloDisks(), (side, step, ms) => p.steps.push({ side, step, ms }));
     return p;
   }
 
+  libxlLiteral = false;
+
+  /** xl disk specs → libxl_device_disk (parser, setdefault) → the device-model builder's args. */
+  driveArgs(role: 'primary' | 'secondary'): string[] {
+    if (this.libxlLiteral) {
+      return this.disks.flatMap((d) => libxlColoDriveArgs(role, role === 'primary' ? { ...d, target: d.primaryImage } : d));
+    }
+    const disks = this.disks.map((d) => {
+      const disk = parseDiskSpec(
+        `vdev=hd${'abcd'[d.index]},format=qcow2,colo,colo-host=127.0.0.1,colo-port=${this.port},colo-export=${d.exportName},` +
+          `active-disk=${d.activeDisk},hidden-disk=${d.hiddenDisk},target=${role === 'primary' ? d.primaryImage : d.target}`,
+      );
+      // libxl_domain_create_restore sets it on every disk of a COLO secondary (spec §5.4)
+      disk.colo_restore_enable = role === 'secondary';
+      return deviceDiskSetdefault(disk, 'hvm');
+    });
+    const { args, warnings } = buildDiskArgs(disks, { hdtype: 'ide', domid: role === 'primary' ? 1 : 2 });
+    if (warnings.length > 0) throw new Error(`device-model builder: ${warnings.join('; ')}`);
+    return args;
+  }
+
   /** A secondary QEMU; `fresh` recreates its images (a new secondary for a resume). */
-  async startSecondary(name: string, topIds?: string[], fresh = false): Promise<QemuProcess> {
+  async startSecondary(name: string, fresh = false): Promise<QemuProcess> {
     if (fresh) {
       for (const d of this.disks) {
         d.target = createImage(join(this.dir, `${name}-${d.index}.qcow2`));
@@ -66,11 +90,7 @@ export class ColoPair {
         d.hiddenDisk = createImage(join(this.dir, `${name}-hidden-${d.index}.qcow2`));
       }
     }
-    return await QemuProcess.start(
-      name,
-      [...commonArgs(), ...this.disks.flatMap((d, i) => libxlColoDriveArgs('secondary', d, topIds?.[i]))],
-      this.dir,
-    );
+    return await QemuProcess.start(name, [...commonArgs(), ...this.driveArgs('secondary')], this.dir);
   }
 
   coloDisks(): ColoDisk[] {

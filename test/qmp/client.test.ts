@@ -165,6 +165,17 @@ describe('QMP client against a fake QMP server', () => {
     assert.deepEqual(seen, ['BLOCK_JOB_READY', 'BLOCK_JOB_COMPLETED']);
   });
 
+  it('executeAndWait catches an event sent before the reply, and times out on a missing one', async () => {
+    const c = await connected();
+    const p = client.executeAndWait('BLOCK_JOB_COMPLETED', () => client.execute('block-job-cancel', { device: 'j' }), { timeout: 1000 });
+    const m = await c.next();
+    c.send(event('BLOCK_JOB_COMPLETED', { device: 'j' }), { return: {}, id: m.id });
+    assert.deepEqual((await p).data, { device: 'j' });
+    const q = client.executeAndWait('COLO_EXIT', () => client.execute('x-colo-lost-heartbeat'), { timeout: 50 });
+    c.send({ return: {}, id: (await c.next()).id });
+    await assert.rejects(q, (e: unknown) => e instanceof TimeoutError && /no COLO_EXIT within 50 ms/.test(e.message));
+  });
+
   it('a per-command timeout raises TimeoutError and leaves the session usable', async () => {
     const c = await connected();
     const p = client.execute('slow', undefined, { timeout: 50 });

@@ -11,9 +11,11 @@ import { XenDiskReplication, type CheckpointTiming } from '../../colo/replicatio
 import { QMPClient } from '../../qmp/client.js';
 import { QMPError } from '../../qmp/errors.js';
 import type { QmpAddress } from '../../qmp/protocol.js';
+import { runLaunch } from './colo-launch.js';
 import { runNative } from './colo-native.js';
 
 const USAGE = `colo <start|checkpoint|status|failover|resume|stop> [options]
+       colo launch --role <primary|secondary> [--domid N] [--run-dir DIR] [--accel kvm|tcg] <cfg>
 
   -P, --primary <qmp>      primary QEMU's QMP socket (a path, or tcp:HOST:PORT)
   -S, --secondary <qmp>    secondary QEMU's QMP socket
@@ -179,6 +181,7 @@ export class Reporter {
 export const round = (ms: number): number => Math.round(ms * 1000) / 1000;
 
 async function run(ctx: CliContext, argv: string[]): Promise<number> {
+  if (argv[0] === 'launch') return await runLaunch(ctx, argv.slice(1));
   const o = parseArgs(argv);
   if (typeof o === 'string') {
     ctx.io.err(`colo-xl colo: ${o}\n\nUsage: colo-xl ${USAGE}`);
@@ -281,7 +284,7 @@ async function run(ctx: CliContext, argv: string[]): Promise<number> {
 
 export const colo: Command = {
   name: 'colo',
-  usage: '<start|checkpoint|status|failover|resume|stop> [options]',
+  usage: '<launch|start|checkpoint|status|failover|resume|stop> [options]',
   summary: 'Drive COLO disk replication between two running QEMUs, one step per call',
   run,
 };
