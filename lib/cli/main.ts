@@ -3,13 +3,13 @@ import { commands } from './commands.js';
 import { printXlHelp } from './getopt.js';
 import { processIo, type Io } from './io.js';
 
-function findCommand(name: string): Command | undefined {
-  return commands.find((c) => c.name === name);
+async function findCommand(name: string): Promise<Command | undefined> {
+  return commands.find((c) => c.name === name)?.load();
 }
 
-function printHelp(io: Io): void {
+async function printHelp(io: Io): Promise<void> {
   io.out('Usage colo-xl [-vfN] <subcommand> [args]\n\ncolo-xl full list of subcommands:\n\n');
-  for (const c of commands) io.out(` ${c.name.padEnd(20)}${c.summary}\n`);
+  for (const c of await Promise.all(commands.map((e) => e.load()))) io.out(` ${c.name.padEnd(20)}${c.summary}\n`);
 }
 
 /**
@@ -34,23 +34,23 @@ export async function main(argv: string[], io: Io = processIo, env: NodeJS.Proce
       else if (ch === 't' || ch === 'T') continue;
       else {
         io.err(`colo-xl: invalid option -- '${ch}'\n`);
-        printHelp(io);
+        await printHelp(io);
         return 1;
       }
     }
   }
   const name = argv[i];
   const about = name === 'help' ? argv[i + 1] : undefined;
-  const aboutCmd = about === undefined ? undefined : findCommand(about);
+  const aboutCmd = about === undefined ? undefined : await findCommand(about);
   if (aboutCmd?.help) {
     printXlHelp(io, aboutCmd.help);
     return 0;
   }
   if (name === undefined || name === 'help' || name === '--help') {
-    printHelp(io);
+    await printHelp(io);
     return name === undefined ? 1 : 0;
   }
-  const cmd = findCommand(name);
+  const cmd = await findCommand(name);
   if (!cmd) {
     io.err('command not implemented\n');
     return 1;

@@ -1,11 +1,8 @@
-import { deviceDiskAdd } from '../../disk/device.js';
 import { parseDiskSpec, DiskSpecError, DiskScannerFatal } from '../../disk/parse.js';
 import { diskToJson } from '../../disk/json.js';
 import type { DeviceDisk } from '../../disk/types.js';
-import { domainQualifierToDomid } from '../../libxl/domain.js';
 import type { CliContext, Command } from '../command.js';
 import { xlGetopt, type XlHelp } from '../getopt.js';
-import { withLibxl, xlCall } from '../libxl-session.js';
 
 const help: XlHelp = {
   name: 'block-attach',
@@ -55,6 +52,12 @@ async function run(cli: CliContext, argv: string[]): Promise<number> {
     cli.io.out(`disk: ${diskToJson(disk)}\n`);
     return 0;
   }
+  // the device layer (and its xenstore) is loaded only when a store is needed
+  const [{ withLibxl, xlCall }, { domainQualifierToDomid }, { deviceDiskAdd }] = await Promise.all([
+    import('../libxl-session.js'),
+    import('../../libxl/domain.js'),
+    import('../../disk/device.js'),
+  ]);
   return withLibxl(cli, async (ctx) => {
     let domid: number;
     try {

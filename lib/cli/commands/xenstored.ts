@@ -32,11 +32,13 @@ async function run(ctx: CliContext, argv: string[]): Promise<number> {
     else socketPath = value;
   }
   socketPath ??= defaultSocketPath(ctx.env);
-  let daemon: EmbeddedXenstored;
+  let daemon: EmbeddedXenstored | undefined;
   try {
     daemon = new EmbeddedXenstored({ statePath });
     await daemon.listen(socketPath);
   } catch (e) {
+    // Let go of the state file's lock at once: the caller may retry in this same process.
+    await daemon?.close();
     ctx.io.err(`colo-xl xenstored: ${(e as Error).message}\n`);
     return 1;
   }
