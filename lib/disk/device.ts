@@ -200,7 +200,7 @@ export async function deviceDiskAdd(ctx: LibxlCtx, domid: number, disk: DeviceDi
     }
     const { back, front } = diskXenstoreEntries(ctx, domid, disk, dev);
     if (updateJson) await updateDomainConfiguration(ctx, domid, 'disks', diskSaved.vdev, diskJsonObject(diskSaved));
-    await deviceGenericAdd(tx, dev, back, front);
+    await deviceGenericAdd(tx, dev, back, front, ctx.pipeline);
     return dev;
   });
 
@@ -224,11 +224,31 @@ async function waitDeviceConnection(ctx: LibxlCtx, device: LibxlDevice, timeoutM
   }
 }
 
-/** Reads a required node; libxl says which one is missing. */
-async function required(ctx: LibxlCtx, ops: XsOps, dir: string, key: string): Promise<string> {
-  const v = await ops.tryRead(`${dir}/${key}`);
-  if (v === undefined) throw ctx.log.fail(ERROR_FAIL, `${DISK_C}:libxl__disk_from_xenstore`, `Missing xenstore node ${dir}/${key}`);
-  return v;
+/** Every node libxl__disk_from_xenstore may read. */
+const DISK_NODES = [
+  'backend', 'params', 'colo-host', 'colo-port', 'colo-export', 'active-disk', 'hidden-disk', 'type',
+  'specification', 'transport', 'base', 'irq', 'dev', 'removable', 'mode', 'device-type',
+];
+
+type NodeReader = (key: string) => Promise<string | undefined>;
+
+/**
+ * Reads a disk's nodes one at a time as libxl does, or (pipelined) every node it may need in one
+ * go; the checks then run in libxl's order either way, so the answers and errors are the same.
+ */
+async function diskNodeReader(ops: XsOps, dir: string, pipeline: boolean): Promise<NodeReader> {
+  if (!pipeline) return (key) => ops.tryRead(`${dir}/${key}`);
+  // list first, so no request is spent on a node that is not there (a refusal costs more)
+  let present: Set<string>;
+  try {
+    present = new Set(await ops.directory(dir));
+  } catch {
+    present = new Set();
+  }
+  const keys = DISK_NODES.filter((k) => present.has(k));
+  const values = await Promise.all(keys.map((k) => ops.tryRead(`${dir}/${k}`)));
+  const known = new Map(keys.map((k, i) => [k, values[i]]));
+  return async (key) => known.get(key);
 }
 
 // libxl_string_to_backend (libxl_utils.c), as the read-back uses it
@@ -253,31 +273,38 @@ function atoiNode(s: string): number {
 export async function diskFromXenstore(ctx: LibxlCtx, libxlDevPath: string, ops: XsOps = ctx.xs): Promise<DeviceDisk> {
   const where = `${DISK_C}:libxl__disk_from_xenstore`;
   const disk = deviceDiskInit();
-  const backend = await ops.tryRead(`${libxlDevPath}/backend`);
+  const read = await diskNodeReader(ops, libxlDevPath, ctx.pipeline);
+  // a required node: libxl says which one is missing
+  const required = async (key: string): Promise<string> => {
+    const v = await read(key);
+    if (v === undefined) throw ctx.log.fail(ERROR_FAIL, where, `Missing xenstore node ${libxlDevPath}/${key}`);
+    return v;
+  };
+  const backend = await read('backend');
   // the real message has this unbalanced parenthesis
   if (backend === undefined) throw ctx.log.fail(ERROR_FAIL, where, `disk ${libxlDevPath} does not exist (no backend path`);
   const bdomid = backendPathParseDomid(backend);
   if (bdomid === undefined) throw ctx.log.fail(ERROR_FAIL, where, `Unable to fetch device backend domid from ${backend}`);
   disk.backend_domid = bdomid;
 
-  const params = await ops.tryRead(`${libxlDevPath}/params`);
+  const params = await read('params');
   if (params !== undefined) disk.pdev_path = params.includes(':') ? params.slice(params.indexOf(':') + 1) : params;
 
-  const coloHost = await ops.tryRead(`${libxlDevPath}/colo-host`);
+  const coloHost = await read('colo-host');
   if (coloHost !== undefined) {
     disk.colo_enable = true;
     disk.colo_host = coloHost;
-    disk.colo_port = atoiNode(await required(ctx, ops, libxlDevPath, 'colo-port'));
-    disk.colo_export = await required(ctx, ops, libxlDevPath, 'colo-export');
-    disk.active_disk = await required(ctx, ops, libxlDevPath, 'active-disk');
-    disk.hidden_disk = await required(ctx, ops, libxlDevPath, 'hidden-disk');
+    disk.colo_port = atoiNode(await required('colo-port'));
+    disk.colo_export = await required('colo-export');
+    disk.active_disk = await required('active-disk');
+    disk.hidden_disk = await required('hidden-disk');
   } else {
     disk.colo_enable = false;
   }
 
-  disk.backend = stringToBackend(await required(ctx, ops, libxlDevPath, 'type'));
+  disk.backend = stringToBackend(await required('type'));
 
-  const spec = await ops.tryRead(`${libxlDevPath}/specification`);
+  const spec = await read('specification');
   if (spec === undefined) {
     ctx.log.log('debug', where, `Missing xenstore node ${libxlDevPath}/specification, assuming specification xen`);
     disk.specification = 'xen';
@@ -287,18 +314,18 @@ export async function diskFromXenstore(ctx: LibxlCtx, libxlDevPath: string, ops:
     throw ctx.log.fail(ERROR_FAIL, where, `Unable to parse xenstore node ${libxlDevPath}/specification`);
   }
   if (disk.specification === 'virtio') {
-    if ((await required(ctx, ops, libxlDevPath, 'transport')) !== 'mmio') {
+    if ((await required('transport')) !== 'mmio') {
       throw ctx.log.fail(ERROR_FAIL, where, 'Only transport mmio is expected for specification virtio');
     }
     disk.transport = 'mmio';
-    disk.base = BigInt.asUintN(64, BigInt((await required(ctx, ops, libxlDevPath, 'base')).match(/^\d*/)![0] || '0'));
-    disk.irq = atoiNode(await required(ctx, ops, libxlDevPath, 'irq')) >>> 0;
+    disk.base = BigInt.asUintN(64, BigInt((await required('base')).match(/^\d*/)![0] || '0'));
+    disk.irq = atoiNode(await required('irq')) >>> 0;
   }
 
-  disk.vdev = await required(ctx, ops, libxlDevPath, 'dev');
-  disk.removable = atoiNode(await required(ctx, ops, libxlDevPath, 'removable'));
-  disk.readwrite = (await required(ctx, ops, libxlDevPath, 'mode')) === 'w' ? 1 : 0;
-  disk.is_cdrom = (await required(ctx, ops, libxlDevPath, 'device-type')) === 'cdrom' ? 1 : 0;
+  disk.vdev = await required('dev');
+  disk.removable = atoiNode(await required('removable'));
+  disk.readwrite = (await required('mode')) === 'w' ? 1 : 0;
+  disk.is_cdrom = (await required('device-type')) === 'cdrom' ? 1 : 0;
   disk.format = 'unknown';
   return disk;
 }
@@ -319,7 +346,10 @@ export async function deviceDiskList(ctx: LibxlCtx, domid: number): Promise<Devi
   } catch {
     return [];
   }
-  return Promise.all(ids.map((id) => diskFromXenstore(ctx, `${dir}/${id}`)));
+  if (ctx.pipeline) return Promise.all(ids.map((id) => diskFromXenstore(ctx, `${dir}/${id}`)));
+  const disks: DeviceDisk[] = [];
+  for (const id of ids) disks.push(await diskFromXenstore(ctx, `${dir}/${id}`));
+  return disks;
 }
 
 /** libxl_diskinfo: what `xl block-list` shows of one disk. */

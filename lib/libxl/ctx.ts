@@ -19,6 +19,11 @@ export interface LibxlHost {
 
 export interface LibxlCtx extends LibxlHost {
   xs: Xenstore;
+  /**
+   * Send a step's xenstore requests together instead of one round trip at a time (the default).
+   * The daemon answers a connection's requests in order, so the result is the same.
+   */
+  pipeline: boolean;
   /** Where per-domain userdata lives (libxl: XEN_LIB_DIR, /var/lib/xen). */
   userdataDir: string;
 }
@@ -29,6 +34,7 @@ export interface LibxlCtxOptions {
   scriptDir?: string;
   toolstackDomid?: number;
   stat?: (path: string) => Stats;
+  pipeline?: boolean;
 }
 
 export function libxlHost(opts: LibxlCtxOptions = {}): LibxlHost {
@@ -42,5 +48,5 @@ export function libxlHost(opts: LibxlCtxOptions = {}): LibxlHost {
 
 // libxl_ctx_alloc, minus what needs a hypervisor
 export function libxlCtx(xs: Xenstore, opts: LibxlCtxOptions = {}): LibxlCtx {
-  return { ...libxlHost(opts), xs, userdataDir: opts.userdataDir ?? '/var/lib/xen' };
+  return { ...libxlHost(opts), xs, userdataDir: opts.userdataDir ?? '/var/lib/xen', pipeline: opts.pipeline ?? true };
 }

@@ -71,17 +71,29 @@ export async function deviceExists(tx: XsOps, d: LibxlDevice): Promise<boolean> 
   return tx.exists(devicePaths(d).libxl);
 }
 
+/** One xenstore request of a longer sequence; see runSteps. */
+export type XsStep = () => Promise<void>;
+
+/**
+ * Runs requests in order: one round trip each, or (pipelined) all sent at once and awaited
+ * together, which gives the same result because a daemon answers a connection in order.
+ */
+export async function runSteps(steps: XsStep[], pipeline: boolean): Promise<void> {
+  if (pipeline) {
+    await Promise.all(steps.map((s) => s()));
+    return;
+  }
+  for (const s of steps) await s();
+}
+
 // libxl__xs_writev
-async function writev(tx: XsOps, dir: string, kvs: Kvs): Promise<void> {
-  for (const [k, v] of kvs) await tx.write(`${dir}/${k}`, v);
+function writev(tx: XsOps, dir: string, kvs: Kvs): XsStep[] {
+  return kvs.map(([k, v]) => () => tx.write(`${dir}/${k}`, v));
 }
 
 // libxl__xs_writev_perms: each key written, then given the permissions
-async function writevPerms(tx: XsOps, dir: string, kvs: Kvs, perms: XsPerm[]): Promise<void> {
-  for (const [k, v] of kvs) {
-    await tx.write(`${dir}/${k}`, v);
-    await tx.setPerms(`${dir}/${k}`, perms);
-  }
+function writevPerms(tx: XsOps, dir: string, kvs: Kvs, perms: XsPerm[]): XsStep[] {
+  return kvs.flatMap(([k, v]): XsStep[] => [() => tx.write(`${dir}/${k}`, v), () => tx.setPerms(`${dir}/${k}`, perms)]);
 }
 
 /**
@@ -90,7 +102,7 @@ async function writevPerms(tx: XsOps, dir: string, kvs: Kvs, perms: XsPerm[]): P
  * may read it; the /libxl copy of the backend keys is left to dom0 (it inherits /libxl's
  * permissions), so libxl never has to trust what a backend wrote.
  */
-export async function deviceGenericAdd(tx: XsOps, d: LibxlDevice, bents: Kvs, fents: Kvs): Promise<void> {
+export async function deviceGenericAdd(tx: XsOps, d: LibxlDevice, bents: Kvs, fents: Kvs, pipeline = true): Promise<void> {
   const p = devicePaths(d);
   const frontendPerms: XsPerm[] = [
     { domid: d.domid, access: 'none' },
@@ -100,24 +112,28 @@ export async function deviceGenericAdd(tx: XsOps, d: LibxlDevice, bents: Kvs, fe
     { domid: d.backendDomid, access: 'none' },
     { domid: d.domid, access: 'read' },
   ];
+  await runSteps(
+    [
+      () => rmIfThere(tx, p.libxl),
+      () => tx.write(`${p.libxl}/frontend`, p.frontend),
+      () => tx.write(`${p.libxl}/backend`, p.backend),
 
-  await rmIfThere(tx, p.libxl);
-  await tx.write(`${p.libxl}/frontend`, p.frontend);
-  await tx.write(`${p.libxl}/backend`, p.backend);
+      () => rmIfThere(tx, p.frontend),
+      () => tx.mkdir(p.frontend),
+      () => tx.setPerms(p.frontend, frontendPerms),
+      () => tx.write(`${p.frontend}/backend`, p.backend),
+      ...writevPerms(tx, p.frontend, fents, frontendPerms),
 
-  await rmIfThere(tx, p.frontend);
-  await tx.mkdir(p.frontend);
-  await tx.setPerms(p.frontend, frontendPerms);
-  await tx.write(`${p.frontend}/backend`, p.backend);
-  await writevPerms(tx, p.frontend, fents, frontendPerms);
+      () => rmIfThere(tx, p.backend),
+      () => tx.mkdir(p.backend),
+      () => tx.setPerms(p.backend, backendPerms),
+      () => tx.write(`${p.backend}/frontend`, p.frontend),
+      ...writev(tx, p.backend, bents),
 
-  await rmIfThere(tx, p.backend);
-  await tx.mkdir(p.backend);
-  await tx.setPerms(p.backend, backendPerms);
-  await tx.write(`${p.backend}/frontend`, p.frontend);
-  await writev(tx, p.backend, bents);
-
-  await writev(tx, p.libxl, bents);
+      ...writev(tx, p.libxl, bents),
+    ],
+    pipeline,
+  );
 }
 
 /** xs_rm that, like libxl__xs_rm_checked, does not mind a path that is not there. */
