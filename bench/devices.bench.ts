@@ -97,23 +97,46 @@ async function runOnce(socket: string, dir: string, pipeline: boolean): Promise<
   }
 }
 
+type Server = { socket: string; stop(): Promise<void> };
+
+/** A fresh daemon for every run, so neither mode inherits the other's 1,000 disks. */
+const stores: [string, (dir: string) => Promise<Server>][] = [
+  [
+    'embedded',
+    async (dir) => {
+      const e = new EmbeddedXenstored();
+      const socket = join(dir, `emb-${Date.now()}.sock`);
+      await e.listen(socket);
+      return { socket, stop: () => e.close() };
+    },
+  ],
+  [
+    'C xenstored',
+    async () => {
+      const x = await startRealXenstored();
+      return { socket: x.socketPath, stop: () => x.stop() };
+    },
+  ],
+];
+
+async function fresh(start: (dir: string) => Promise<Server>, dir: string, pipeline: boolean): Promise<Result> {
+  const server = await start(dir);
+  try {
+    return await runOnce(server.socket, dir, pipeline);
+  } finally {
+    await server.stop();
+  }
+}
+
 export async function run(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'colo-xl-bench-dev-'));
   writeFileSync(join(dir, 'd.img'), '');
-  const embedded = new EmbeddedXenstored();
-  const embSock = join(dir, 'emb.sock');
-  await embedded.listen(embSock);
-  const real = await startRealXenstored();
-  const stores: [string, string][] = [
-    ['embedded', embSock],
-    ['C xenstored', real.socketPath],
-  ];
   console.log(`${DISKS} disks on each of ${DOMAINS} domains, then libxl_device_disk_list of all ${DOMAINS * DISKS}`);
   console.log('store         mode         attach ms/disk  req/disk   list all ms  req/disk');
   try {
-    for (const [name, sock] of stores) {
-      const seq = await runOnce(sock, dir, false);
-      const pip = await runOnce(sock, dir, true);
+    for (const [name, start] of stores) {
+      const seq = await fresh(start, dir, false);
+      const pip = await fresh(start, dir, true);
       for (const [mode, r] of [['sequential', seq], ['pipelined', pip]] as const) {
         console.log(
           `${name.padEnd(13)} ${mode.padEnd(12)} ${r.attachMsPerDisk.toFixed(3).padStart(14)} ${r.attachRequestsPerDisk.toFixed(1).padStart(9)} ${r.listMs.toFixed(1).padStart(12)} ${r.listRequestsPerDisk.toFixed(1).padStart(9)}`,
@@ -126,8 +149,6 @@ export async function run(): Promise<void> {
       );
     }
   } finally {
-    await embedded.close();
-    await real.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
