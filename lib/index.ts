@@ -20,6 +20,7 @@ export { XsClient, type ClientOptions } from './xenstore/client.js';
 export { openXenstore, defaultStatePath, type OpenXenstoreOptions } from './xenstore/open.js';
 export { UnixSocketTransport, XenbusDeviceTransport, defaultSocketPath, type XsTransport } from './xenstore/transport.js';
 export { EmbeddedXenstored, type EmbeddedOptions } from './xenstore/server/embedded.js';
+export { StateLockedError } from './xenstore/server/lock.js';
 export { QMPError, ConnectError as QMPConnectError, StateError as QMPStateError, ProtocolError as QMPProtocolError, GreetingError, NegotiationError, BadReplyError, ExecuteError, ExecInterruptedError, TimeoutError as QMPTimeoutError, CapabilityError } from './qmp/errors.js';
 export { QMPClient, type ExecuteOptions, type TraceEntry } from './qmp/client.js';
 export { EventListener, type EventFilter } from './qmp/events.js';

@@ -10,8 +10,8 @@ export interface WatchEvent {
 export interface XsWatch extends AsyncIterable<WatchEvent> {
   readonly path: string;
   readonly token: string;
-  /** Next event, or undefined once the watch is closed. */
-  next(): Promise<WatchEvent | undefined>;
+  /** Next event; undefined once the watch is closed or when `timeoutMs` passes first. */
+  next(timeoutMs?: number): Promise<WatchEvent | undefined>;
   close(): Promise<void>;
 }
 

@@ -1,5 +1,6 @@
 import type { TransactionOptions, WatchEvent, Xenstore, XsOps, XsWatch } from './api.js';
 import {
+  PAYLOAD_MAX,
   XsError,
   XsOp,
   XsTransactionConflict,
@@ -17,12 +18,15 @@ import type { XsTransport } from './transport.js';
 export interface ClientOptions {
   /** Per-request timeout in milliseconds (default 30 s); 0 disables it. */
   timeoutMs?: number;
+  /** Runs once the client has closed (openXenstore uses it to let go of the embedded store). */
+  onClose?: () => void | Promise<void>;
 }
 
 interface Pending {
   resolve(b: Buffer): void;
   reject(e: Error): void;
-  timer: NodeJS.Timeout | undefined;
+  /** When the request expires (ms since epoch), or 0 for never. */
+  deadline: number;
   op: number;
   path: string | undefined;
 }
@@ -123,10 +127,22 @@ class WatchQueue implements XsWatch {
     else this.events.push(e);
   }
 
-  next(): Promise<WatchEvent | undefined> {
+  next(timeoutMs?: number): Promise<WatchEvent | undefined> {
     const e = this.events.shift();
     if (e || this.closed) return Promise.resolve(e);
-    return new Promise((resolve) => this.waiters.push(resolve));
+    return new Promise((resolve) => {
+      if (timeoutMs === undefined) return void this.waiters.push(resolve);
+      // A waiter that timed out must leave the queue, or it would swallow the next event.
+      const waiter = (ev: WatchEvent | undefined): void => {
+        clearTimeout(timer);
+        resolve(ev);
+      };
+      const timer = setTimeout(() => {
+        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        resolve(undefined);
+      }, timeoutMs);
+      this.waiters.push(waiter);
+    });
   }
 
   end(): void {
@@ -161,6 +177,8 @@ export class XsClient extends BoundOps implements Xenstore {
   private watchSeq = 0;
   private closedErr: XsError | undefined;
   private readonly timeoutMs: number;
+  private readonly onCloseHook: (() => void | Promise<void>) | undefined;
+  private closing: Promise<void> | undefined;
 
   constructor(
     private readonly transport: XsTransport,
@@ -169,6 +187,7 @@ export class XsClient extends BoundOps implements Xenstore {
     super(null, 0);
     this.kind = transport.kind;
     this.timeoutMs = opts.timeoutMs ?? 30_000;
+    this.onCloseHook = opts.onClose;
     transport.attach({ packet: (p) => this.onPacket(p), closed: (err) => this.onClosed(err) });
   }
 
@@ -185,6 +204,8 @@ export class XsClient extends BoundOps implements Xenstore {
   request(op: number, payload: Buffer, txId: number, path: string | undefined, nullOnE2big: true): Promise<Buffer | null>;
   request(op: number, payload: Buffer, txId: number, path?: string, nullOnE2big = false): Promise<Buffer | null> {
     if (this.closedErr) return Promise.reject(new XsError('ECONNRESET', opName(op), path, 'client closed'));
+    // Like libxenstore: an oversized request never leaves (a daemon would drop the connection).
+    if (payload.length > PAYLOAD_MAX) return Promise.reject(new XsError('E2BIG', opName(op), path, `payload of ${payload.length} bytes`));
     const reqId = this.nextReqId;
     this.nextReqId = this.nextReqId >= 0xfffffff0 ? 1 : this.nextReqId + 1;
     return new Promise<Buffer | null>((resolve, reject) => {
@@ -194,19 +215,41 @@ export class XsClient extends BoundOps implements Xenstore {
           if (nullOnE2big && e instanceof XsError && e.code === 'E2BIG') resolve(null);
           else reject(e);
         },
-        timer: undefined,
+        deadline: this.timeoutMs > 0 ? Date.now() + this.timeoutMs : 0,
         op,
         path,
       };
-      if (this.timeoutMs > 0) {
-        entry.timer = setTimeout(() => {
-          this.pending.delete(reqId);
-          reject(new XsError('ETIMEDOUT', opName(op), path, `no reply within ${this.timeoutMs} ms`));
-        }, this.timeoutMs);
-      }
       this.pending.set(reqId, entry);
+      if (entry.deadline) this.armSweeper();
       this.transport.send({ type: op, reqId, txId, payload });
     });
+  }
+
+  private sweeper: NodeJS.Timeout | undefined;
+
+  /**
+   * One coarse timer for all requests instead of one each: a timer per request costs more than
+   * the request itself on a fast daemon. Expiry is checked every quarter of the timeout.
+   */
+  private armSweeper(): void {
+    if (this.sweeper) return;
+    const every = Math.max(5, Math.floor(this.timeoutMs / 4));
+    this.sweeper = setInterval(() => {
+      const now = Date.now();
+      for (const [id, e] of this.pending) {
+        if (e.deadline && e.deadline <= now) {
+          this.pending.delete(id);
+          e.reject(new XsError('ETIMEDOUT', opName(e.op), e.path, `no reply within ${this.timeoutMs} ms`));
+        }
+      }
+      if (this.pending.size === 0) this.disarmSweeper();
+    }, every);
+    this.sweeper.unref();
+  }
+
+  private disarmSweeper(): void {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = undefined;
   }
 
   private onPacket(p: Packet): void {
@@ -218,7 +261,6 @@ export class XsClient extends BoundOps implements Xenstore {
     const entry = this.pending.get(p.reqId);
     if (!entry) return;
     this.pending.delete(p.reqId);
-    if (entry.timer) clearTimeout(entry.timer);
     if (p.type === XsOp.ERROR) {
       const name = splitStrings(p.payload)[0] ?? p.payload.toString();
       entry.reject(new XsError(isXsErrno(name) ? name : 'EINVAL', opName(entry.op), entry.path, isXsErrno(name) ? undefined : `unknown error ${name}`));
@@ -230,8 +272,8 @@ export class XsClient extends BoundOps implements Xenstore {
   private onClosed(err?: Error): void {
     if (this.closedErr) return;
     this.closedErr = new XsError('ECONNRESET', undefined, undefined, err ? err.message : 'connection closed');
+    this.disarmSweeper();
     for (const [, e] of this.pending) {
-      if (e.timer) clearTimeout(e.timer);
       e.reject(new XsError('ECONNRESET', opName(e.op), e.path, err ? err.message : 'connection closed'));
     }
     this.pending.clear();
@@ -314,8 +356,12 @@ export class XsClient extends BoundOps implements Xenstore {
     return reply.toString('utf8').replace(/\0+$/, '');
   }
 
-  async close(): Promise<void> {
-    if (!this.closedErr) this.onClosed();
-    await this.transport.close();
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      if (!this.closedErr) this.onClosed();
+      await this.transport.close();
+      await this.onCloseHook?.();
+    })();
+    return this.closing;
   }
 }

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { closeSync, openSync, read as fsRead, write as fsWrite } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { type Packet } from './messages.js';
+import { XsOp, type Packet } from './messages.js';
 import { PacketParser } from './parser.js';
 import { serializePacket, serializePackets } from './serializer.js';
 
@@ -54,9 +54,19 @@ export class UnixSocketTransport implements XsTransport {
   }
 
   static async connect(path: string): Promise<UnixSocketTransport> {
-    const sock = connect(path);
-    await once(sock, 'connect');
-    return new UnixSocketTransport(sock);
+    // A non-blocking connect to a unix socket whose (small) backlog is full fails with EAGAIN
+    // where libxenstore's blocking connect would just wait: so wait, a little, too.
+    for (let attempt = 0; ; attempt++) {
+      const sock = connect(path);
+      try {
+        await once(sock, 'connect');
+        return new UnixSocketTransport(sock);
+      } catch (e) {
+        sock.destroy();
+        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN' || attempt >= 50) throw e;
+        await new Promise((r) => setTimeout(r, 2 + attempt * 2));
+      }
+    }
   }
 
   attach(h: TransportHandlers): void {
@@ -95,16 +105,21 @@ export class UnixSocketTransport implements XsTransport {
 
 /**
  * The xenbus character device of a Xen guest or dom0 kernel. The kernel wants each request in
- * one write(2) and hands back whole replies, so this reads and writes packet by packet.
+ * one write(2) and hands back whole replies. Reads block a libuv worker thread (a character
+ * device cannot join the event loop), so close() first provokes one last reply to let the
+ * pending read return before the fd goes away.
  */
 export class XenbusDeviceTransport implements XsTransport {
   readonly kind = 'xenbus';
   private handlers: TransportHandlers | undefined;
   private readonly parser = new PacketParser();
-  private closed = false;
+  private state: 'open' | 'closing' | 'closed' = 'open';
   private writing: Promise<void> = Promise.resolve();
+  private readDone: () => void = () => undefined;
+  private readonly reading: Promise<void>;
 
   private constructor(private readonly fd: number) {
+    this.reading = new Promise((resolve) => (this.readDone = resolve));
     this.readLoop();
   }
 
@@ -119,13 +134,19 @@ export class XenbusDeviceTransport implements XsTransport {
   private readLoop(): void {
     const buf = Buffer.alloc(65536);
     const next = (): void => {
-      if (this.closed) return;
+      if (this.state !== 'open') return this.readDone();
       fsRead(this.fd, buf, 0, buf.length, null, (err, n) => {
-        if (this.closed) return;
-        if (err || n === 0) return this.fail(err ?? undefined);
+        if (this.state !== 'open') return this.readDone();
+        if (err || n === 0) {
+          this.readDone();
+          return this.fail(err ?? undefined);
+        }
         try {
-          for (const p of this.parser.push(Buffer.from(buf.subarray(0, n)))) this.handlers?.packet(p);
+          for (const p of this.parser.push(Buffer.from(buf.subarray(0, n)))) {
+            if (p.reqId !== WAKE_REQ_ID) this.handlers?.packet(p);
+          }
         } catch (e) {
+          this.readDone();
           return this.fail(e as Error);
         }
         next();
@@ -135,7 +156,11 @@ export class XenbusDeviceTransport implements XsTransport {
   }
 
   send(p: Packet): void {
-    const bytes = serializePacket(p);
+    if (this.state !== 'open') return;
+    this.writeRaw(serializePacket(p));
+  }
+
+  private writeRaw(bytes: Buffer): void {
     this.writing = this.writing.then(
       () =>
         new Promise<void>((resolve) => {
@@ -148,16 +173,24 @@ export class XenbusDeviceTransport implements XsTransport {
   }
 
   private fail(err?: Error): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.handlers?.closed(err);
+    if (this.state === 'closed') return;
+    const wasOpen = this.state === 'open';
+    this.state = 'closed';
+    if (wasOpen) this.handlers?.closed(err);
     closeSync(this.fd);
   }
 
   async close(): Promise<void> {
+    if (this.state !== 'open') return;
+    this.state = 'closing';
+    // Any request gets a reply; its arrival ends the blocked read.
+    this.writeRaw(serializePacket({ type: XsOp.GET_DOMAIN_PATH, reqId: WAKE_REQ_ID, txId: 0, payload: Buffer.from('0\0') }));
     await this.writing;
-    if (this.closed) return;
-    this.closed = true;
+    await Promise.race([this.reading, new Promise((r) => setTimeout(r, 1000).unref())]);
+    this.state = 'closed';
     closeSync(this.fd);
   }
 }
+
+/** req_id of close()'s wake-up request; the client never issues it (it wraps earlier). */
+const WAKE_REQ_ID = 0xffffffff;

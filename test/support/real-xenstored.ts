@@ -86,14 +86,25 @@ function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
   });
 }
 
+export interface RealXenstoredOptions {
+  /** Extra xenstored options. */
+  args?: string[];
+  /**
+   * Keep a trace log (-T rundir/trace.log). Off by default: C xenstored writes its trace a
+   * character at a time, which makes it several times slower.
+   */
+  trace?: boolean;
+}
+
 /** Starts a fresh C xenstored on its own rundir; resolves when its socket answers a request. */
-export async function startRealXenstored(extraArgs: string[] = []): Promise<RealXenstored> {
+export async function startRealXenstored(opts: RealXenstoredOptions = {}): Promise<RealXenstored> {
   requireFile(XENSTORED_BIN, 'xen-utils-4.17');
   const shim = buildShim('xs-nohv-shim');
   const rundir = mkdtempSync(join(tmpdir(), 'colo-xl-xenstored-'));
   const socketPath = join(rundir, 'socket');
   let log = '';
-  const child = spawn(XENSTORED_BIN, ['-N', '-T', join(rundir, 'trace.log'), ...extraArgs], {
+  const args = ['-N', ...(opts.trace ? ['-T', join(rundir, 'trace.log')] : []), ...(opts.args ?? [])];
+  const child = spawn(XENSTORED_BIN, args, {
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       XENSTORED_RUNDIR: rundir,
@@ -104,7 +115,11 @@ export async function startRealXenstored(extraArgs: string[] = []): Promise<Real
   });
   child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
+  // Even if this process dies without running the caller's cleanup, the daemon goes with it.
+  const onExit = (): void => void child.kill('SIGKILL');
+  process.once('exit', onExit);
   const stop = async (): Promise<void> => {
+    process.off('exit', onExit);
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
       if (!(await waitExit(child, 2000))) {

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import fc from 'fast-check';
+import { startRealXenstored, type RealXenstored } from '../support/real-xenstored.js';
 import { requireFile } from '../support/require-tool.js';
 import {
   HEADER_SIZE,
@@ -119,7 +121,7 @@ describe('xenstore wire protocol', () => {
           off += n;
         }
         assert.equal(parser.pending, 0);
-        assert.deepEqual(out, packets);
+        assert.deepEqual(out, packets.map((p) => ({ ...p })));
       }),
       { numRuns: 300 },
     );
@@ -134,5 +136,59 @@ describe('xenstore wire protocol', () => {
     // Exactly the limit is fine.
     const ok = new PacketParser();
     assert.equal(ok.push(serializePacket({ type: 1, reqId: 1, txId: 0, payload: Buffer.alloc(PAYLOAD_MAX) })).length, 1);
+  });
+});
+
+describe('framing the byte stream of a real C xenstored', function () {
+  this.timeout(30_000);
+  let real: RealXenstored;
+  let stream: Buffer;
+  before(async () => {
+    real = await startRealXenstored();
+    // A burst of requests (values up to the payload limit, a watch with its events, errors),
+    // and every byte the daemon sends back, exactly as it arrives.
+    const sock = connect(real.socketPath);
+    await new Promise((r) => sock.once('connect', r));
+    const chunks: Buffer[] = [];
+    sock.on('data', (d: Buffer) => chunks.push(d));
+    const reqs: Packet[] = [
+      { type: XsOp.WATCH, reqId: 1, txId: 0, payload: joinStrings(['/f', 'tok']) },
+      ...Array.from({ length: 40 }, (_, i): Packet => ({ type: XsOp.WRITE, reqId: 10 + i, txId: 0, payload: Buffer.concat([Buffer.from(`/f/n${i}\0`), Buffer.alloc((i * 97) % 4000, 0x61 + (i % 26))]) })),
+      ...Array.from({ length: 40 }, (_, i): Packet => ({ type: XsOp.READ, reqId: 100 + i, txId: 0, payload: joinStrings([`/f/n${i}`]) })),
+      { type: XsOp.READ, reqId: 200, txId: 0, payload: joinStrings(['/missing']) },
+      { type: XsOp.DIRECTORY, reqId: 201, txId: 0, payload: joinStrings(['/f']) },
+    ];
+    sock.write(serializePackets(reqs));
+    const want = reqs.length + 41; // replies, plus the initial fire and one event per write
+    for (let i = 0; i < 200; i++) {
+      const got = new PacketParser().push(Buffer.concat(chunks)).length;
+      if (got >= want) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    sock.destroy();
+    stream = Buffer.concat(chunks);
+  });
+  after(async () => real?.stop());
+
+  it('yields the same packets whatever the chunking', () => {
+    const whole = new PacketParser().push(stream);
+    assert.equal(whole.length, 124);
+    assert.equal(whole.filter((p) => p.type === XsOp.WATCH_EVENT).length, 41);
+    assert.deepEqual(splitStrings(whole.find((p) => p.reqId === 200)!.payload), ['ENOENT']);
+    assert.equal(whole.find((p) => p.reqId === 139)!.payload.length, (39 * 97) % 4000);
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 5000 }), { minLength: 1, maxLength: 50 }), (cuts) => {
+        const parser = new PacketParser();
+        const out: Packet[] = [];
+        for (let off = 0, i = 0; off < stream.length; i++) {
+          const n = cuts[i % cuts.length]!;
+          out.push(...parser.push(stream.subarray(off, off + n)));
+          off += n;
+        }
+        assert.equal(parser.pending, 0);
+        assert.deepEqual(out, whole);
+      }),
+      { numRuns: 200 },
+    );
   });
 });

@@ -9,11 +9,9 @@ import {
   RELEASE_DOMAIN,
   XsError,
   XsOp,
-  canRead,
   canonicalPath,
   domainPath,
   formatPerm,
-  isSubpath,
   isValidPath,
   joinStrings,
   parsePerm,
@@ -24,6 +22,8 @@ import {
 import { ServerConnection, type PacketSink } from './connection.js';
 import { controlCommand } from './control.js';
 import { DomainTable } from './domains.js';
+import { atoi, oneArg } from './args.js';
+import { commitEvents, fireSpecialWatch, fireWatches, sendWatchEvent } from './watches.js';
 import {
   DEFAULT_LIMITS,
   Perm,
@@ -38,48 +38,16 @@ import {
   type ChangeEvent,
   type Limits,
 } from './ops.js';
-import { NodeStore, TransactionView, type TreeView, type XsNode } from './tree.js';
+import { NodeStore, RecordingView, TransactionView, type TreeView, type XsNode } from './tree.js';
 
 /** Receives every committed change before the client hears "OK" (durability hook). */
 export interface Journal {
   commit(changes: ReadonlyArray<readonly [string, XsNode | null]>): void;
 }
 
-/** Records what an operation changed in the committed store, for the journal. */
-class RecordingView implements TreeView {
-  readonly touched = new Set<string>();
-  constructor(private readonly store: NodeStore) {}
-  get(path: string): XsNode | undefined {
-    return this.store.get(path);
-  }
-  put(path: string, node: Omit<XsNode, 'generation'>): void {
-    this.touched.add(path);
-    this.store.put(path, node);
-  }
-  delete(path: string): void {
-    this.touched.add(path);
-    this.store.delete(path);
-  }
-  ownedBy(domid: number): number {
-    return this.store.ownedBy(domid);
-  }
-}
-
 const OK = joinStrings(['OK']);
-const SPECIAL = new Set([INTRODUCE_DOMAIN, RELEASE_DOMAIN]);
-
-/** C's atoi: optional blanks and sign, then leading digits; anything else counts as 0. */
-function atoi(s: string): number {
-  const m = /^\s*([+-]?\d+)/.exec(s);
-  return m ? Number.parseInt(m[1]!, 10) | 0 : 0;
-}
-
-/** Exactly one NUL-terminated string and nothing after it (C's onearg), else EINVAL. */
-function oneArg(p: Packet, op: string): string {
-  const nul = p.payload.indexOf(0);
-  if (p.payload.length === 0 || nul !== p.payload.length - 1) throw new XsError('EINVAL', op);
-  return p.payload.toString('utf8', 0, nul);
-}
+/** wire_funcs[] entries flagged XS_FLAG_PRIV: dom0 (or the privileged domain) only. */
+const PRIVILEGED_OPS = new Set<number>([XsOp.CONTROL, XsOp.INTRODUCE, XsOp.RELEASE, XsOp.IS_DOMAIN_INTRODUCED, XsOp.RESUME, XsOp.SET_TARGET]);
 
 export interface CoreOptions {
   limits?: Partial<Limits>;
@@ -151,17 +119,30 @@ export class XenstoreCore {
     return { domid: c.domid, privileged: c.privileged, target: c.target };
   }
 
-  /** Runs a modifying op on the store or on the request's transaction. */
-  private modify(c: ServerConnection, txId: number, after: Array<() => void>, f: (v: TreeView) => ChangeEvent[]): Buffer {
+  /**
+   * Runs a modifying op on the store or on the request's transaction. An op that fails half
+   * way (RM meeting a vanished child) keeps what it already did, as in C xenstored, so the
+   * changes made so far are journalled and announced even then.
+   */
+  private modify(c: ServerConnection, txId: number, f: (v: TreeView, events: ChangeEvent[]) => void): Buffer {
+    const events: ChangeEvent[] = [];
     if (txId !== 0) {
       const tx = this.transaction(c, txId);
-      tx.events.push(...f(tx.view));
+      try {
+        f(tx.view, events);
+      } finally {
+        tx.events.push(...events);
+      }
       return OK;
     }
     const rec = new RecordingView(this.store);
-    const events = f(rec);
-    this.journalCommit(rec.touched);
-    after.push(() => this.fire(events));
+    try {
+      f(rec, events);
+    } finally {
+      this.journalCommit(rec.touched);
+      // C xenstored queues the watch events before the reply.
+      fireWatches(this.connections, events);
+    }
     return OK;
   }
 
@@ -183,12 +164,10 @@ export class XenstoreCore {
   }
 
   private dispatch(c: ServerConnection, p: Packet, after: Array<() => void>): Buffer {
-    const privOnly: number[] = [XsOp.CONTROL, XsOp.INTRODUCE, XsOp.RELEASE, XsOp.IS_DOMAIN_INTRODUCED, XsOp.RESUME, XsOp.SET_TARGET];
-    if (privOnly.includes(p.type) && !c.privileged) throw new XsError('EACCES');
+    if (PRIVILEGED_OPS.has(p.type) && !c.privileged) throw new XsError('EACCES');
     // Ops that ignore tx_id (XS_FLAG_NOTID); for the others an unknown id is ENOENT up front.
-    const notid: number[] = [XsOp.WATCH, XsOp.UNWATCH];
-    const txId = notid.includes(p.type) ? 0 : p.txId;
-    if (txId !== 0 && p.type !== XsOp.TRANSACTION_START) this.transaction(c, txId);
+    const txId = p.type === XsOp.WATCH || p.type === XsOp.UNWATCH ? 0 : p.txId;
+    if (txId !== 0) this.transaction(c, txId);
     const who = this.caller(c);
     switch (p.type) {
       case XsOp.READ:
@@ -206,18 +185,18 @@ export class XenstoreCore {
         if (nul < 0) throw new XsError('EINVAL', 'WRITE');
         const path = this.path(c, p.payload.toString('utf8', 0, nul), 'WRITE');
         const value = Buffer.from(p.payload.subarray(nul + 1));
-        return this.modify(c, txId, after, (v) => opWrite(v, who, this.limits, path, value));
+        return this.modify(c, txId, (v, ev) => ev.push(...opWrite(v, who, this.limits, path, value)));
       }
       case XsOp.MKDIR: {
         const path = this.path(c, oneArg(p, 'MKDIR'), 'MKDIR');
-        return this.modify(c, txId, after, (v) => opMkdir(v, who, this.limits, path));
+        return this.modify(c, txId, (v, ev) => ev.push(...opMkdir(v, who, this.limits, path)));
       }
       case XsOp.RM: {
         const path = this.path(c, oneArg(p, 'RM'), 'RM');
-        return this.modify(c, txId, after, (v) => opRm(v, who, path));
+        return this.modify(c, txId, (v, ev) => opRm(v, who, path, ev));
       }
       case XsOp.SET_PERMS:
-        return this.setPerms(c, p, txId, after);
+        return this.setPerms(c, p, txId);
       case XsOp.WATCH:
         return this.watch(c, p, after);
       case XsOp.UNWATCH: {
@@ -239,7 +218,7 @@ export class XenstoreCore {
         return joinStrings([String(id)]);
       }
       case XsOp.TRANSACTION_END:
-        return this.transactionEnd(c, p, after);
+        return this.transactionEnd(c, p);
       case XsOp.GET_DOMAIN_PATH:
         return joinStrings([domainPath(atoi(oneArg(p, 'GET_DOMAIN_PATH')) >>> 0)]);
       case XsOp.IS_DOMAIN_INTRODUCED:
@@ -249,7 +228,7 @@ export class XenstoreCore {
         if (args.length < 3) throw new XsError('EINVAL', 'INTRODUCE');
         const [domid, mfn, port] = [atoi(args[0]!), args[1]!, atoi(args[2]!)];
         if (port <= 0 || domid < 0) throw new XsError('EINVAL', 'INTRODUCE');
-        if (this.domains.introduce(domid, mfn, port)) after.push(() => this.fireSpecial(INTRODUCE_DOMAIN));
+        if (this.domains.introduce(domid, mfn, port)) fireSpecialWatch(this.connections, INTRODUCE_DOMAIN, this.specialPerms.get(INTRODUCE_DOMAIN)!);
         return OK;
       }
       case XsOp.RELEASE: {
@@ -257,7 +236,7 @@ export class XenstoreCore {
         if (domid === 0) throw new XsError('EINVAL', 'RELEASE');
         if (!this.domains.release(domid)) throw new XsError('ENOENT', 'RELEASE');
         for (const conn of this.connections) if (conn.domid === domid) this.disconnectGuest(conn);
-        after.push(() => this.fireSpecial(RELEASE_DOMAIN));
+        after.push(() => fireSpecialWatch(this.connections, RELEASE_DOMAIN, this.specialPerms.get(RELEASE_DOMAIN)!));
         return OK;
       }
       case XsOp.RESUME: {
@@ -315,7 +294,7 @@ export class XenstoreCore {
     return Buffer.concat([gen, all.subarray(off, end)]);
   }
 
-  private setPerms(c: ServerConnection, p: Packet, txId: number, after: Array<() => void>): Buffer {
+  private setPerms(c: ServerConnection, p: Packet, txId: number): Buffer {
     const args = splitStrings(p.payload);
     if (args.length < 2) throw new XsError('EINVAL', 'SET_PERMS');
     if (!c.privileged && args.length - 1 > this.limits.permsPerNode) throw new XsError('ENOSPC', 'SET_PERMS');
@@ -331,7 +310,7 @@ export class XenstoreCore {
       return OK;
     }
     const path = this.path(c, given, 'SET_PERMS');
-    return this.modify(c, txId, after, (v) => opSetPerms(v, this.caller(c), this.limits, path, perms));
+    return this.modify(c, txId, (v, ev) => ev.push(...opSetPerms(v, this.caller(c), this.limits, path, perms)));
   }
 
   private watch(c: ServerConnection, p: Packet, after: Array<() => void>): Buffer {
@@ -344,11 +323,11 @@ export class XenstoreCore {
     const w = { path, given, token };
     c.watches.push(w);
     // The initial fire, sent right after the reply.
-    after.push(() => this.sendEvent(c, w.given, token));
+    after.push(() => sendWatchEvent(c, w.given, token));
     return OK;
   }
 
-  private transactionEnd(c: ServerConnection, p: Packet, after: Array<() => void>): Buffer {
+  private transactionEnd(c: ServerConnection, p: Packet): Buffer {
     const arg = oneArg(p, 'TRANSACTION_END');
     if (arg !== 'T' && arg !== 'F') throw new XsError('EINVAL', 'TRANSACTION_END');
     const tx = this.transaction(c, p.txId);
@@ -357,48 +336,7 @@ export class XenstoreCore {
     if (tx.view.conflicts()) throw new XsError('EAGAIN', 'TRANSACTION_END');
     tx.view.apply();
     this.journalCommit(tx.view.changes.keys());
-    after.push(() => this.fire(tx.events));
+    fireWatches(this.connections, commitEvents(tx.view, tx.events));
     return OK;
-  }
-
-  private sendEvent(c: ServerConnection, path: string, token: string): void {
-    if (c.closed) return;
-    c.sink.send({ type: XsOp.WATCH_EVENT, reqId: 0, txId: 0, payload: joinStrings([path, token]) });
-  }
-
-  /** The path as the watcher registered it: relative watches hear relative paths. */
-  private reported(c: ServerConnection, given: string, path: string): string {
-    if (given.startsWith('/') || given.startsWith('@')) return path;
-    const home = `${domainPath(c.domid)}/`;
-    return path.startsWith(home) ? path.slice(home.length) : path;
-  }
-
-  // fire_watches: a change reaches watches on the node or above it (or exactly on it, for
-  // nodes removed below the one rm named), if the watcher may read the node
-  private fire(events: readonly ChangeEvent[]): void {
-    for (const e of events) {
-      for (const c of this.connections) {
-        const who = this.caller(c);
-        if (!c.privileged) {
-          const ok = (perms: readonly XsPerm[] | undefined): boolean => !!perms && (permForCaller(who, perms) & Perm.READ) !== 0;
-          if (!ok(e.perms) && !ok(e.oldPerms)) continue;
-        }
-        for (const w of c.watches) {
-          if (e.exact ? w.path === e.path : isSubpath(e.path, w.path)) this.sendEvent(c, this.reported(c, w.given, e.path), w.token);
-        }
-      }
-    }
-  }
-
-  private fireSpecial(name: string): void {
-    const perms = this.specialPerms.get(name)!;
-    for (const c of this.connections) {
-      if (!c.privileged && !(permForCaller(this.caller(c), perms) & Perm.READ) && !canRead(perms[0]!.access)) continue;
-      for (const w of c.watches) if (w.path === name) this.sendEvent(c, name, w.token);
-    }
-  }
-
-  isSpecial(path: string): boolean {
-    return SPECIAL.has(path);
   }
 }

@@ -1,6 +1,7 @@
 import { XsClient, type ClientOptions } from '../client.js';
 import { XenstoreCore, type CoreOptions } from './core.js';
 import { InProcessTransport } from './inprocess.js';
+import { StateLock } from './lock.js';
 import { FileJournal } from './persist.js';
 import { XenstoreSocketServer } from './socket-server.js';
 
@@ -13,10 +14,20 @@ export interface EmbeddedOptions extends Omit<CoreOptions, 'store' | 'journal'> 
 export class EmbeddedXenstored {
   readonly core: XenstoreCore;
   readonly journal: FileJournal | undefined;
+  private readonly lock: StateLock | undefined;
   private servers: XenstoreSocketServer[] = [];
 
+  /** With a statePath, takes its lock first (StateLockedError if another process has it). */
   constructor(opts: EmbeddedOptions = {}) {
-    this.journal = opts.statePath ? FileJournal.open(opts.statePath) : undefined;
+    if (opts.statePath) {
+      this.lock = StateLock.acquire(opts.statePath);
+      try {
+        this.journal = FileJournal.open(opts.statePath);
+      } catch (e) {
+        this.lock.release();
+        throw e;
+      }
+    }
     this.core = new XenstoreCore({ ...opts, store: this.journal?.store, journal: this.journal });
   }
 
@@ -35,5 +46,6 @@ export class EmbeddedXenstored {
     await Promise.all(this.servers.map((s) => s.close()));
     this.servers = [];
     this.journal?.close();
+    this.lock?.release();
   }
 }

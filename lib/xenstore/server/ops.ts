@@ -16,6 +16,8 @@ export interface Caller {
 export interface ChangeEvent {
   path: string;
   exact: boolean;
+  /** The node was removed (a transaction forgets events of nodes it created and removed). */
+  removed?: boolean;
   perms: readonly XsPerm[];
   oldPerms?: readonly XsPerm[];
 }
@@ -104,14 +106,21 @@ function createNode(view: TreeView, c: Caller, limits: Limits, path: string, val
   let perms: readonly XsPerm[] = parent.perms;
   // Unprivileged domains own what they create.
   if (!c.privileged && perms[0]) perms = [{ domid: c.domid, access: perms[0].access }, ...perms.slice(1)];
-  store(view, c, limits, p, { ...parent, children: [...parent.children, baseName(missing[0]!)] }, op);
-  let created: XsNode | undefined;
-  for (let i = 0; i < missing.length; i++) {
-    const here = missing[i]!;
-    const node = { value: i === missing.length - 1 ? value : Buffer.alloc(0), perms, children: i + 1 < missing.length ? [baseName(missing[i + 1]!)] : [] };
-    store(view, c, limits, here, node, op);
-    created = view.get(here);
+  // Every node is built and size-checked before any is stored: a refused creation leaves no
+  // half-made branch behind (C xenstored destroys what it had created).
+  const updatedParent = { ...parent, children: [...parent.children, baseName(missing[0]!)] };
+  const fresh = missing.map((here, i) => ({
+    here,
+    node: { value: i === missing.length - 1 ? value : Buffer.alloc(0), perms, children: i + 1 < missing.length ? [baseName(missing[i + 1]!)] : [] },
+  }));
+  if (!c.privileged) {
+    for (const n of [updatedParent, ...fresh.map((f) => f.node)]) {
+      if (entrySize(n) >= limits.nodeSize) throw new XsError('ENOSPC', op, path, 'node too big');
+    }
   }
+  view.put(p, updatedParent);
+  for (const f of fresh) view.put(f.here, f.node);
+  const created = view.get(path);
   return created!;
 }
 
@@ -151,35 +160,41 @@ export function opMkdir(view: TreeView, c: Caller, limits: Limits, path: string)
   return [{ path, exact: false, perms: n.perms }];
 }
 
-// do_rm + _rm + delete_node: descendants fire exact watches (post-order), the node itself fires
-// for every watch at or above it.
-export function opRm(view: TreeView, c: Caller, path: string): ChangeEvent[] {
+// do_rm + _rm + delete_node + delete_child. Children go first, depth first, each unlinked from
+// its in-memory parent as it goes; descendants fire exact watches, the named node fires for
+// every watch at or above it. Inside a transaction a node may come from the transaction and its
+// parent from the store, so C xenstored's failure modes show through: a missing parent is
+// EINVAL, a listed child that is not there or a parent not listing the node EIO; whatever
+// was deleted before the failure stays deleted.
+export function opRm(view: TreeView, c: Caller, path: string, events: ChangeEvent[]): void {
   if (!view.get(path)) {
     const parentErr = errnoFromParents(view, c, path, Perm.WRITE);
     if (parentErr === 'EACCES') throw new XsError('EACCES', 'RM', path);
-    if (view.get(parentPath(path))) return [];
+    if (view.get(parentPath(path))) return;
     throw new XsError('ENOENT', 'RM', path);
   }
   const node = getNode(view, c, path, Perm.WRITE, 'RM');
   if (path === '/') throw new XsError('EINVAL', 'RM', path);
-  const events: ChangeEvent[] = [];
-  const drop = (p: string, n: XsNode, top: boolean): void => {
-    for (const ch of n.children) {
-      const cp = childPath(p, ch);
-      const cn = view.get(cp);
-      if (cn) drop(cp, cn, false);
-    }
-    events.push({ path: p, exact: !top, perms: n.perms });
-    view.delete(p);
-  };
-  drop(path, node, true);
   const pp = parentPath(path);
   const parent = view.get(pp);
-  if (parent) {
-    const name = baseName(path);
-    view.put(pp, { ...parent, children: parent.children.filter((x) => x !== name) });
-  }
-  return events;
+  if (!parent) throw new XsError('EINVAL', 'RM', path);
+  type Mutable = { value: Buffer; perms: readonly XsPerm[]; children: string[] };
+  const copy = (n: XsNode): Mutable => ({ value: n.value, perms: n.perms, children: [...n.children] });
+  const deleteNode = (parentAt: string, parentNode: Mutable, at: string, n: Mutable, exact: boolean): void => {
+    while (n.children.length) {
+      const cp = childPath(at, n.children[0]!);
+      const child = view.get(cp);
+      if (!child) throw new XsError('EIO', 'RM', path, `child ${cp} vanished`);
+      deleteNode(at, n, cp, copy(child), true);
+    }
+    events.push({ path: at, exact, perms: n.perms, removed: true });
+    view.delete(at);
+    const i = parentNode.children.indexOf(baseName(at));
+    if (i < 0) throw new XsError('EIO', 'RM', path, `${parentAt} does not list ${at}`);
+    parentNode.children.splice(i, 1);
+    view.put(parentAt, { ...parentNode, children: [...parentNode.children] });
+  };
+  deleteNode(pp, copy(parent), path, copy(node), false);
 }
 
 export function opSetPerms(view: TreeView, c: Caller, limits: Limits, path: string, perms: XsPerm[]): ChangeEvent[] {

@@ -61,14 +61,16 @@ export class FileJournal implements Journal {
     if (existsSync(path)) {
       const text = readFileSync(path, 'utf8');
       const lines = text.split('\n');
-      // The last element is "" after a complete file, or a torn line: ignored either way.
-      for (const line of lines.slice(0, -1)) {
-        let changes: Change[];
+      // The last element is "" after a complete file, or a torn append (no newline yet): dropped.
+      // A bad complete line is corruption, or not our file: refuse rather than compact it away.
+      for (const [i, line] of lines.slice(0, -1).entries()) {
+        let changes: Change[] | undefined;
         try {
-          changes = (JSON.parse(line) as { c: Change[] }).c;
+          changes = (JSON.parse(line) as { c?: Change[] }).c;
         } catch {
-          break;
+          changes = undefined;
         }
+        if (!Array.isArray(changes)) throw new Error(`${path}:${i + 1}: not a colo-xl xenstore journal record`);
         for (const [p, r] of changes) {
           if (r) store.put(p, decode(r));
           else store.delete(p);

@@ -2,7 +2,7 @@ import { chmodSync, existsSync, lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Packet } from '../messages.js';
 import { PacketParser } from '../parser.js';
-import { serializePackets } from '../serializer.js';
+import { serializePacket, serializePackets } from '../serializer.js';
 import type { ServerConnection } from './connection.js';
 import type { XenstoreCore } from './core.js';
 
@@ -47,7 +47,7 @@ export class XenstoreSocketServer {
     const flush = (): void => {
       const batch = out;
       out = [];
-      if (batch.length && !sock.destroyed) sock.write(serializePackets(batch));
+      if (batch.length && !sock.destroyed) sock.write(batch.length === 1 ? serializePacket(batch[0]!) : serializePackets(batch));
     };
     const drop = (reason: string): void => {
       this.opts.onDrop?.(reason);
@@ -76,6 +76,8 @@ export class XenstoreSocketServer {
           return drop(`internal error: ${(e as Error).stack ?? e}`);
         }
       }
+      // Replies to this chunk's requests leave now, in one write.
+      flush();
     });
     sock.on('error', () => undefined);
     sock.on('close', () => {

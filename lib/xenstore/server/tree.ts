@@ -115,9 +115,14 @@ export class TransactionView implements TreeView {
 
   constructor(private readonly store: NodeStore) {}
 
+  /** The store's node as first seen: later reads keep seeing that copy, as in C xenstored. */
+  private readonly snapshot = new Map<string, XsNode | undefined>();
+
   private look(path: string): XsNode | undefined {
+    if (this.snapshot.has(path)) return this.snapshot.get(path);
     const n = this.store.get(path);
-    if (!this.seen.has(path)) this.seen.set(path, n ? n.generation : NO_NODE);
+    this.snapshot.set(path, n);
+    this.seen.set(path, n ? n.generation : NO_NODE);
     return n;
   }
 
@@ -167,5 +172,25 @@ export class TransactionView implements TreeView {
       if (node) this.store.put(path, node);
       else this.store.delete(path);
     }
+  }
+}
+
+/** Records what an operation changed in the committed store, for the journal. */
+export class RecordingView implements TreeView {
+  readonly touched = new Set<string>();
+  constructor(private readonly store: NodeStore) {}
+  get(path: string): XsNode | undefined {
+    return this.store.get(path);
+  }
+  put(path: string, node: Omit<XsNode, 'generation'>): void {
+    this.touched.add(path);
+    this.store.put(path, node);
+  }
+  delete(path: string): void {
+    this.touched.add(path);
+    this.store.delete(path);
+  }
+  ownedBy(domid: number): number {
+    return this.store.ownedBy(domid);
   }
 }
