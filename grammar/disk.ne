@@ -16,7 +16,7 @@
 @preprocessor typescript
 
 @{%
-import moo from 'moo';
+import { moo } from '../lib/util/cjs.js';
 
 const END = '(?![^])';
 

@@ -4,7 +4,7 @@
  * report text, line numbers and recovery match Xen 4.17 exactly.
  */
 
-import nearley from 'nearley';
+import { nearley } from '../util/cjs.js';
 import grammar from '../../grammar/xlcfg.js';
 import { CfgParseContext, CfgScanner, type CfgToken } from './lexer.js';
 import { lalrParse } from './lalr.js';

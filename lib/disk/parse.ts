@@ -2,7 +2,7 @@
  * xlu_disk_parse (tools/libs/util/libxlu_disk.c): one or more specification strings fill one
  * libxl_device_disk, then the parser's defaults and final checks apply.
  */
-import nearley from 'nearley';
+import { nearley } from '../util/cjs.js';
 import grammar from '../../grammar/disk.js';
 import { DiskParseContext, DiskScannerFatal, type DiskSpecMessage, type DiskToken } from './scanner.js';
 import { deviceDiskInit, type DeviceDisk } from './types.js';
