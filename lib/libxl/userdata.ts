@@ -2,55 +2,21 @@
  * The domain configuration libxl keeps as userdata (`xl list -l` shows it, migration ships it),
  * changed under libxl's per-domain userdata lock when a device comes or goes.
  */
-import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { yajlStringify, type JsonValue } from '../json/value.js';
+import { PidLock } from '../util/pid-lock.js';
 import type { LibxlCtx } from './ctx.js';
 import { getDomainConfiguration, setDomainConfiguration } from './domain.js';
 import { ERROR_JSON_CONFIG_EMPTY, ERROR_LOCK_FAIL, LibxlError } from './errors.js';
 
 const LOCK_WAIT_MS = 10_000;
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-// libxl__lock_domain_userdata: one holder per domain; a lock left by a dead process is broken
-async function lockDomainUserdata(ctx: LibxlCtx, domid: number): Promise<() => void> {
+// libxl__lock_domain_userdata: one holder per domain at a time
+async function lockDomainUserdata(ctx: LibxlCtx, domid: number): Promise<PidLock> {
   const path = join(ctx.userdataDir, `userdata-d${domid}.domain-userdata-lock`);
-  const deadline = Date.now() + LOCK_WAIT_MS;
-  for (;;) {
-    try {
-      const fd = openSync(path, 'wx');
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      return () => rmSync(path, { force: true });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-        // the directory is not there yet: nothing to lock against
-        return () => {};
-      }
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      let holder = NaN;
-      try {
-        holder = Number(readFileSync(path, 'utf8'));
-      } catch {
-        continue;
-      }
-      if (Number.isInteger(holder) && holder > 0 && !pidAlive(holder)) {
-        rmSync(path, { force: true });
-        continue;
-      }
-      if (Date.now() > deadline) throw ctx.log.fail(ERROR_LOCK_FAIL, 'libxl_internal.c:libxl__lock_domain_userdata', `cannot lock ${path}`, domid);
-      await sleep(20);
-    }
-  }
+  const got = await PidLock.acquire(path, LOCK_WAIT_MS);
+  if (typeof got === 'number') throw ctx.log.fail(ERROR_LOCK_FAIL, 'libxl_internal.c:libxl__lock_domain_userdata', `cannot lock ${path} (held by process ${got})`, domid);
+  return got;
 }
 
 /**
@@ -66,7 +32,7 @@ export async function updateDomainConfiguration(
   vdev: string | null,
   value: Record<string, unknown> | undefined,
 ): Promise<void> {
-  const unlock = await lockDomainUserdata(ctx, domid);
+  const lock = await lockDomainUserdata(ctx, domid);
   try {
     let config: Record<string, unknown>;
     try {
@@ -89,6 +55,6 @@ export async function updateDomainConfiguration(
     config[listKey] = kept;
     await setDomainConfiguration(ctx, domid, yajlStringify(config as JsonValue));
   } finally {
-    unlock();
+    lock.release();
   }
 }

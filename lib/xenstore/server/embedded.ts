@@ -1,6 +1,7 @@
 import { XsClient, type ClientOptions } from '../client.js';
 import { XenstoreCore, type CoreOptions } from './core.js';
 import { InProcessTransport } from './inprocess.js';
+import type { PidLock } from '../../util/pid-lock.js';
 import { StateLock } from './lock.js';
 import { FileJournal } from './persist.js';
 import { XenstoreSocketServer } from './socket-server.js';
@@ -14,7 +15,7 @@ export interface EmbeddedOptions extends Omit<CoreOptions, 'store' | 'journal'> 
 export class EmbeddedXenstored {
   readonly core: XenstoreCore;
   readonly journal: FileJournal | undefined;
-  private readonly lock: StateLock | undefined;
+  private readonly lock: PidLock | undefined;
   private servers: XenstoreSocketServer[] = [];
 
   /** With a statePath, takes its lock first (StateLockedError if another process has it). */
