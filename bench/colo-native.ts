@@ -6,58 +6,16 @@
  * QemuNativeColo and for the same QMP commands from a minimal raw script, on fresh pairs.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createConnection, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nativePrimaryArgs, nativeSecondaryArgs } from '../lib/colo/native-args.js';
 import { QemuNativeColo } from '../lib/colo/native.js';
+import { RawQmp } from './raw-qmp.js';
 import { commonArgs, createImage, freePort, pickAccel, QemuProcess, stopAllQemus } from '../test/support/qemu.js';
 
 const ROUNDS = Number(process.env.COLO_BENCH_ROUNDS ?? 3);
 const DELAY = 200;
 const WATCH_MS = 2000;
-
-class Raw {
-  private buf = '';
-  private wake: (() => void) | null = null;
-  private constructor(private readonly sock: Socket) {
-    sock.on('data', (b) => {
-      this.buf += b.toString();
-      this.wake?.();
-    });
-  }
-  static async open(path: string): Promise<Raw> {
-    const s = await new Promise<Socket>((res, rej) => {
-      const c = createConnection({ path }, () => res(c));
-      c.once('error', rej);
-    });
-    const r = new Raw(s);
-    await r.line();
-    await r.cmd('{"execute":"qmp_capabilities"}');
-    return r;
-  }
-  private async line(): Promise<string> {
-    for (;;) {
-      const i = this.buf.indexOf('\n');
-      if (i >= 0) {
-        const l = this.buf.slice(0, i);
-        this.buf = this.buf.slice(i + 1);
-        return l;
-      }
-      await new Promise<void>((r) => (this.wake = r));
-    }
-  }
-  async cmd(json: string): Promise<string> {
-    this.sock.write(json + '\n');
-    for (;;) {
-      const l = await this.line();
-      if (!l.startsWith('{"timestamp"') && !l.startsWith('{"event"')) return l;
-    }
-  }
-  close(): void {
-    this.sock.destroy();
-  }
-}
 
 interface Pair {
   dir: string;
@@ -113,8 +71,8 @@ async function ours(x: Pair): Promise<Sample> {
 }
 
 async function raw(x: Pair): Promise<Sample> {
-  const p = await Raw.open(x.p.controlPath);
-  const s = await Raw.open(x.s.controlPath);
+  const p = await RawQmp.open(x.p.controlPath);
+  const s = await RawQmp.open(x.s.controlPath);
   try {
     let t = performance.now();
     await s.cmd(`{"execute":"nbd-server-start","arguments":{"addr":{"type":"inet","data":{"host":"127.0.0.1","port":"${x.nbd}"}}}}`);

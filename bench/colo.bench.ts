@@ -8,59 +8,16 @@
  * KVM is measured alongside (colo-native.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createConnection, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XenDiskReplication } from '../lib/colo/replication.js';
 import { runNative } from './colo-native.js';
+import { RawQmp } from './raw-qmp.js';
 import { commonArgs, createImage, freePort, libxlColoDriveArgs, QemuProcess, requireQemu, stopAllQemus } from '../test/support/qemu.js';
 
 const ROUNDS = Number(process.env.COLO_BENCH_ROUNDS ?? 3);
 const CHECKPOINTS = Number(process.env.COLO_BENCH_CHECKPOINTS ?? 50);
 const ACCEL = (process.env.COLO_BENCH_ACCEL ?? 'tcg') as 'tcg' | 'kvm';
-
-/** The floor: one socket, one JSON line out, read lines until the reply; no ids, no checks. */
-class RawQmp {
-  private buf = '';
-  private wake: (() => void) | null = null;
-  private constructor(private readonly sock: Socket) {
-    sock.on('data', (b) => {
-      this.buf += b.toString();
-      this.wake?.();
-    });
-  }
-  static async open(path: string): Promise<RawQmp> {
-    const s = await new Promise<Socket>((res, rej) => {
-      const c = createConnection({ path }, () => res(c));
-      c.once('error', rej);
-    });
-    const r = new RawQmp(s);
-    await r.line(); // greeting
-    await r.cmd('{"execute":"qmp_capabilities"}');
-    return r;
-  }
-  private async line(): Promise<string> {
-    for (;;) {
-      const i = this.buf.indexOf('\n');
-      if (i >= 0) {
-        const l = this.buf.slice(0, i);
-        this.buf = this.buf.slice(i + 1);
-        return l;
-      }
-      await new Promise<void>((r) => (this.wake = r));
-    }
-  }
-  async cmd(json: string): Promise<string> {
-    this.sock.write(json + '\n');
-    for (;;) {
-      const l = await this.line();
-      if (!l.startsWith('{"event"') && !l.startsWith('{"timestamp"')) return l;
-    }
-  }
-  close(): void {
-    this.sock.destroy();
-  }
-}
 
 interface Pair {
   dir: string;
