@@ -1,4 +1,4 @@
-import type { TransactionOptions, WatchEvent, Xenstore, XsOps, XsWatch } from './api.js';
+import type { TransactionOptions, Xenstore, XsOps, XsWatch } from './api.js';
 import {
   PAYLOAD_MAX,
   XsError,
@@ -14,6 +14,7 @@ import {
   type XsPerm,
 } from './messages.js';
 import type { XsTransport } from './transport.js';
+import { WatchQueue } from './watch-queue.js';
 
 export interface ClientOptions {
   /** Per-request timeout in milliseconds (default 30 s); 0 disables it. */
@@ -107,61 +108,6 @@ class BoundOps implements XsOps {
   }
   async setPerms(path: string, perms: readonly XsPerm[]): Promise<void> {
     await this.client.request(XsOp.SET_PERMS, joinStrings([path, ...perms.map(formatPerm)]), this.txId, path);
-  }
-}
-
-class WatchQueue implements XsWatch {
-  private events: WatchEvent[] = [];
-  private waiters: Array<(e: WatchEvent | undefined) => void> = [];
-  closed = false;
-
-  constructor(
-    private readonly client: XsClient,
-    readonly path: string,
-    readonly token: string,
-  ) {}
-
-  push(e: WatchEvent): void {
-    const w = this.waiters.shift();
-    if (w) w(e);
-    else this.events.push(e);
-  }
-
-  next(timeoutMs?: number): Promise<WatchEvent | undefined> {
-    const e = this.events.shift();
-    if (e || this.closed) return Promise.resolve(e);
-    return new Promise((resolve) => {
-      if (timeoutMs === undefined) return void this.waiters.push(resolve);
-      // A waiter that timed out must leave the queue, or it would swallow the next event.
-      const waiter = (ev: WatchEvent | undefined): void => {
-        clearTimeout(timer);
-        resolve(ev);
-      };
-      const timer = setTimeout(() => {
-        this.waiters.splice(this.waiters.indexOf(waiter), 1);
-        resolve(undefined);
-      }, timeoutMs);
-      this.waiters.push(waiter);
-    });
-  }
-
-  end(): void {
-    this.closed = true;
-    for (const w of this.waiters.splice(0)) w(undefined);
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.end();
-    await this.client.unwatch(this.path, this.token);
-  }
-
-  async *[Symbol.asyncIterator](): AsyncIterator<WatchEvent> {
-    for (;;) {
-      const e = await this.next();
-      if (!e) return;
-      yield e;
-    }
   }
 }
 
@@ -305,7 +251,7 @@ export class XsClient extends BoundOps implements Xenstore {
 
   async watch(path: string, token = `colo-xl-${++this.watchSeq}`): Promise<XsWatch> {
     if (this.watches.has(token)) throw new XsError('EEXIST', 'WATCH', path, `token ${token} already in use`);
-    const q = new WatchQueue(this, path, token);
+    const q = new WatchQueue(path, token, () => this.unwatch(path, token));
     // Registered before the request leaves, so the initial fire cannot outrun it.
     this.watches.set(token, q);
     try {

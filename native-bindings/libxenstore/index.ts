@@ -8,8 +8,9 @@
  * xs_check_watch() until EAGAIN.
  */
 import koffi from 'koffi';
-import type { TransactionOptions, WatchEvent, Xenstore, XsOps, XsWatch } from '../../lib/xenstore/api.js';
+import type { TransactionOptions, Xenstore, XsOps, XsWatch } from '../../lib/xenstore/api.js';
 import { XS_ERRNOS, XsError, XsTransactionConflict, isXsErrno, type XsErrno, type XsPerm } from '../../lib/xenstore/messages.js';
+import { WatchQueue } from '../../lib/xenstore/watch-queue.js';
 
 const XS_PERM_READ = 1;
 const XS_PERM_WRITE = 2;
@@ -167,49 +168,6 @@ class LibOps implements XsOps {
   }
 }
 
-class LibWatch implements XsWatch {
-  readonly events: WatchEvent[] = [];
-  readonly waiters: Array<(e: WatchEvent | undefined) => void> = [];
-  closed = false;
-  constructor(
-    private readonly owner: LibxenstoreClient,
-    readonly path: string,
-    readonly token: string,
-  ) {}
-  push(e: WatchEvent): void {
-    const w = this.waiters.shift();
-    if (w) w(e);
-    else this.events.push(e);
-  }
-  next(timeoutMs?: number): Promise<WatchEvent | undefined> {
-    const e = this.events.shift();
-    if (e || this.closed) return Promise.resolve(e);
-    return new Promise((resolve) => {
-      const waiter = (ev: WatchEvent | undefined): void => {
-        clearTimeout(timer);
-        resolve(ev);
-      };
-      const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
-        this.waiters.splice(this.waiters.indexOf(waiter), 1);
-        resolve(undefined);
-      }, timeoutMs);
-      this.waiters.push(waiter);
-    });
-  }
-  end(): void {
-    this.closed = true;
-    for (const w of this.waiters.splice(0)) w(undefined);
-  }
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.end();
-    await this.owner.unwatch(this);
-  }
-  async *[Symbol.asyncIterator](): AsyncIterator<WatchEvent> {
-    for (let e = await this.next(); e; e = await this.next()) yield e;
-  }
-}
-
 export interface LibxenstoreOptions {
   /** Socket to use: sets XENSTORED_PATH for xs_open, as libxenstore reads it from the environment. */
   socketPath?: string;
@@ -217,7 +175,7 @@ export interface LibxenstoreOptions {
 
 export class LibxenstoreClient extends LibOps implements Xenstore {
   readonly kind = 'libxenstore';
-  private readonly watches = new Map<string, LibWatch>();
+  private readonly watches = new Map<string, WatchQueue>();
   private polling = false;
   private closed = false;
   private seq = 0;
@@ -261,7 +219,7 @@ export class LibxenstoreClient extends LibOps implements Xenstore {
   }
 
   async watch(path: string, token = `libxs-${++this.seq}`): Promise<XsWatch> {
-    const w = new LibWatch(this, path, token);
+    const w: WatchQueue = new WatchQueue(path, token, () => this.unwatch(w));
     this.watches.set(token, w);
     if (!this.l.watch(this.h, path, token)) {
       this.watches.delete(token);
@@ -271,7 +229,7 @@ export class LibxenstoreClient extends LibOps implements Xenstore {
     return w;
   }
 
-  async unwatch(w: LibWatch): Promise<void> {
+  async unwatch(w: WatchQueue): Promise<void> {
     this.watches.delete(w.token);
     if (!this.closed && !this.l.unwatch(this.h, w.path, w.token)) fail('UNWATCH', w.path);
   }
