@@ -5,11 +5,13 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { XsClient } from '../../lib/xenstore/client.js';
+import { UnixSocketTransport } from '../../lib/xenstore/transport.js';
 import { requireFile } from './require-tool.js';
 
 export const XENSTORED_BIN = '/usr/lib/xen-4.17/bin/xenstored';
@@ -21,9 +23,28 @@ export interface RealXenstored {
   pid: number;
   /** Makes the shim report `domid` as gone (xc_domain_getinfo finds nothing) from now on. */
   markDomainDead(domid: number): void;
+  /**
+   * INTRODUCEs `domid` (as dom0, over the socket) and says where its side of the ring is: the
+   * shim maps the domain's ring page from a file and takes notifications through a FIFO.
+   * Introducing an introduced domain again rebinds its channel and empties its ring.
+   */
+  introduceDomain(domid: number): Promise<DomainRing>;
+  /** Fires the domain-exception VIRQ, so the daemon releases the domains markDomainDead named. */
+  raiseDomainException(): void;
   /** What the daemon printed so far (its stdout+stderr), for failure messages. */
   output(): string;
   stop(): Promise<void>;
+}
+
+/** A guest's side of its xenstore connection under the shim (see xs-nohv-shim.c). */
+export interface DomainRing {
+  domid: number;
+  /** The file the daemon maps as the domain's ring page (struct xenstore_domain_interface). */
+  ringPath: string;
+  /** The FIFO standing in for the event channel: write the 4-byte local port to notify. */
+  evtchnPath: string;
+  /** The daemon's local port for the domain's channel. */
+  port: number;
 }
 
 /** Compiles a shim from test/support/xen-shims into the cache unless an identical build exists. */
@@ -147,6 +168,22 @@ export async function startRealXenstored(opts: RealXenstoredOptions = {}): Promi
     rundir,
     pid: child.pid ?? -1,
     markDomainDead: (domid) => appendFileSync(join(rundir, 'dead-domids'), `${domid}\n`),
+    introduceDomain: async (domid) => {
+      const xs = new XsClient(await UnixSocketTransport.connect(socketPath), { timeoutMs: 5000 });
+      try {
+        // Any mfn and port will do: the shim ignores both.
+        await xs.introduce(domid, 0, 1);
+      } finally {
+        await xs.close();
+      }
+      const port = Number(readFileSync(join(rundir, `port-${domid}`), 'utf8'));
+      return { domid, ringPath: join(rundir, `ring-${domid}`), evtchnPath: join(rundir, 'evtchn'), port };
+    },
+    raiseDomainException: () => {
+      const port = Buffer.alloc(4);
+      port.writeUInt32LE(Number(readFileSync(join(rundir, 'port-virq'), 'utf8')));
+      writeFileSync(join(rundir, 'evtchn'), port, { flag: 'a' });
+    },
     output: () => log,
     stop,
   };

@@ -12,10 +12,17 @@
  *   libxenctrl    a non-NULL handle; every domid queried exists and runs,
  *                 except ids listed in $XS_SHIM_DIR/dead-domids (one per line),
  *                 which lets a test make a domain disappear.
- *   libxengnttab  mapping a grant gives a fresh zeroed anonymous page, i.e.
- *                 an empty ring for every introduced guest.
- *   libxenevtchn  one pipe whose read end never becomes readable; bound
- *                 ports are counted up from 10.
+ *   libxengnttab  mapping domain N's grant maps the file $XS_SHIM_DIR/ring-N
+ *                 (created and sized to one page on first use) MAP_SHARED, so
+ *                 another process mapping the same file plays the guest's
+ *                 side of the ring (test/support/xen-shims/xs-ring-client.c).
+ *   libxenevtchn  the event fd is the read end of the FIFO $XS_SHIM_DIR/evtchn:
+ *                 a guest "notifies" by writing its 4-byte local port into it.
+ *                 Bound ports are counted up from 10; binding domain N's
+ *                 channel records the local port in $XS_SHIM_DIR/port-N, the
+ *                 VIRQ's in $XS_SHIM_DIR/port-virq (writing that one makes the
+ *                 daemon re-check which domains are gone).  Notifications from
+ *                 the daemon go nowhere: guests poll their ring indexes.
  *   /proc/xen/xsd_port, /proc/xen/xsd_kva
  *                 redirected to files under $XS_SHIM_DIR ("1" and a zeroed
  *                 page), so dom0's ring is an ordinary file mapping.
@@ -43,10 +50,10 @@ typedef int (*open_fn)(const char *, int, ...);
 static struct {
     int trace;
     char dir[400];
-    int pipe_fds[2];
+    int evtchn_fd;
     evtchn_port_t port_counter;
     char handle_storage[32];
-} shim = { .pipe_fds = { -1, -1 }, .port_counter = 10 };
+} shim = { .evtchn_fd = -1, .port_counter = 10 };
 
 #define TRACE(...) \
     do { if (shim.trace) fprintf(stderr, "xs-nohv-shim: " __VA_ARGS__); } while (0)
@@ -184,9 +191,16 @@ int xengnttab_set_max_grants(xengnttab_handle *xgt, uint32_t nr_grants)
 void *xengnttab_map_grant_ref(xengnttab_handle *xgt, uint32_t domid, uint32_t ref, int prot)
 {
     (void)xgt;
-    void *page = mmap(NULL, sysconf(_SC_PAGESIZE), prot ? prot : PROT_READ | PROT_WRITE,
-                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    TRACE("xengnttab_map_grant_ref(dom%u, ref %u) -> %p\n", domid, ref, page);
+    char path[512];
+    snprintf(path, sizeof(path), "%s/ring-%u", shim.dir, domid);
+    const long page_size = sysconf(_SC_PAGESIZE);
+    void *page = MAP_FAILED;
+    int fd = next_open("open")(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd >= 0 && ftruncate(fd, page_size) == 0)
+        page = mmap(NULL, page_size, prot ? prot : PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (fd >= 0)
+        close(fd);
+    TRACE("xengnttab_map_grant_ref(dom%u, ref %u) -> %s at %p\n", domid, ref, path, page);
     return page == MAP_FAILED ? NULL : page;
 }
 
@@ -198,11 +212,39 @@ int xengnttab_unmap(xengnttab_handle *xgt, void *start_address, uint32_t count)
 
 /* ---- libxenevtchn -------------------------------------------------------- */
 
+/*
+ * The FIFO is opened read-write so that it never reports end-of-file when no
+ * guest holds it open, and non-blocking so a spurious wake-up cannot hang the
+ * daemon in xenevtchn_pending().
+ */
 static xenevtchn_handle *evtchn_handle(void)
 {
-    if (shim.pipe_fds[0] < 0 && pipe2(shim.pipe_fds, O_CLOEXEC) != 0)
-        return NULL;
+    if (shim.evtchn_fd < 0) {
+        char path[512];
+        snprintf(path, sizeof(path), "%s/evtchn", shim.dir);
+        if (mkfifo(path, 0600) != 0 && errno != EEXIST)
+            return NULL;
+        shim.evtchn_fd = next_open("open")(path, O_RDWR | O_NONBLOCK | O_CLOEXEC, 0);
+        if (shim.evtchn_fd < 0)
+            return NULL;
+    }
     return (xenevtchn_handle *)shim.handle_storage;
+}
+
+/* Publishes a bound port under $XS_SHIM_DIR/port-<what>, atomically for readers. */
+static void publish_port(const char *what, evtchn_port_t port)
+{
+    char path[512], partial[540], text[16];
+    snprintf(path, sizeof(path), "%s/port-%s", shim.dir, what);
+    snprintf(partial, sizeof(partial), "%s.tmp", path);
+    int fd = next_open("open")(partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return;
+    int n = snprintf(text, sizeof(text), "%u\n", port);
+    int ok = write(fd, text, n) == n;
+    close(fd);
+    if (ok)
+        rename(partial, path);
 }
 
 xenevtchn_handle *xenevtchn_open(xentoollog_logger *logger, unsigned open_flags)
@@ -226,7 +268,7 @@ int xenevtchn_close(xenevtchn_handle *xce)
 int xenevtchn_fd(xenevtchn_handle *xce)
 {
     (void)xce;
-    return shim.pipe_fds[0];
+    return shim.evtchn_fd;
 }
 
 int xenevtchn_notify(xenevtchn_handle *xce, evtchn_port_t port)
@@ -238,16 +280,22 @@ int xenevtchn_notify(xenevtchn_handle *xce, evtchn_port_t port)
 xenevtchn_port_or_error_t xenevtchn_bind_virq(xenevtchn_handle *xce, unsigned int virq)
 {
     (void)xce;
-    TRACE("xenevtchn_bind_virq(%u)\n", virq);
-    return shim.port_counter++;
+    evtchn_port_t port = shim.port_counter++;
+    TRACE("xenevtchn_bind_virq(%u) -> %u\n", virq, port);
+    publish_port("virq", port);
+    return port;
 }
 
 xenevtchn_port_or_error_t xenevtchn_bind_interdomain(xenevtchn_handle *xce, uint32_t domid,
                                                      evtchn_port_t remote_port)
 {
     (void)xce;
-    TRACE("xenevtchn_bind_interdomain(dom%u, %u)\n", domid, remote_port);
-    return shim.port_counter++;
+    evtchn_port_t port = shim.port_counter++;
+    char what[16];
+    snprintf(what, sizeof(what), "%u", domid);
+    TRACE("xenevtchn_bind_interdomain(dom%u, %u) -> %u\n", domid, remote_port, port);
+    publish_port(what, port);
+    return port;
 }
 
 int xenevtchn_unbind(xenevtchn_handle *xce, evtchn_port_t port)
@@ -256,11 +304,20 @@ int xenevtchn_unbind(xenevtchn_handle *xce, evtchn_port_t port)
     return 0;
 }
 
+/*
+ * xenstored scans every domain's ring after any event, so which port fired
+ * matters only for the VIRQ.  With nothing to read (another wake-up consumed
+ * it) the answer is port 0, which is bound to nothing: the daemon treats -1 as
+ * fatal.
+ */
 xenevtchn_port_or_error_t xenevtchn_pending(xenevtchn_handle *xce)
 {
     (void)xce;
-    errno = EAGAIN;
-    return -1;
+    uint32_t port = 0;
+    if (read(shim.evtchn_fd, &port, sizeof(port)) != (ssize_t)sizeof(port))
+        port = 0;
+    TRACE("xenevtchn_pending -> %u\n", port);
+    return port;
 }
 
 int xenevtchn_unmask(xenevtchn_handle *xce, evtchn_port_t port)
