@@ -75,9 +75,11 @@ for (const [name, start] of Object.entries(servers)) {
         const img = join(dir, 'd.img');
         writeFileSync(img, '');
         await domainMake(ctx, { domid: 3, name: 'g', uuid: '00000000-0000-4000-8000-000000000003', type: 'hvm' });
-        // how long a whole attach takes here; most of it is process start-up, so the kills are
-        // aimed at its last part, where the transaction runs
+        // how long a whole attach takes here; most of it is process start-up, and the kills are
+        // steered towards the moment of the commit: later after a kill that came too early,
+        // earlier after one that came too late (the machine's load moves that moment)
         const full = await attachAndKill(env, ['3', `vdev=xvda,target=${img}`], 60_000);
+        let aim = 0.9;
         assert.equal(await deviceState(ctx, 51712), 'all');
         const tally = { all: 0, none: 0 };
         // a seeded sequence of kill times, so a failure can be replayed
@@ -85,8 +87,9 @@ for (const [name, start] of Object.entries(servers)) {
         const next = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
         for (let i = 1; i <= ROUNDS[name]!; i++) {
           const vdev = devidToVdev((1 << 28) | (i << 8));
-          await attachAndKill(env, ['3', `vdev=${vdev},target=${img}`], Math.floor(full.ms * (0.6 + 0.6 * next())));
+          await attachAndKill(env, ['3', `vdev=${vdev},target=${img}`], Math.floor(full.ms * aim * (0.85 + 0.3 * next())));
           const state = await deviceState(ctx, diskDevNumber(vdev).devid);
+          aim = Math.min(3, Math.max(0.2, aim + (state === 'none' ? 0.05 : -0.05)));
           assert.ok(state === 'all' || state === 'none', `kill ${i} left a partial device ${vdev}: ${state}`);
           tally[state]++;
         }
