@@ -65,3 +65,8 @@ export * from './libxl/errors.js';
 export { domainMake, type DomainMakeInfo } from './libxl/domain-make.js';
 export { domainQualifierToDomid, domainType, type DomainType } from './libxl/domain.js';
 export { XenbusState, type RemoveForce, type LibxlDevice } from './libxl/device.js';
+export { domainConfigToXml, domainXmlToXlCfg, libvirtFormat, XEN_XL_FORMAT, DomXmlError, type ToNativeResult } from './libvirt/domxml.js';
+export { COLO_NS, isCompleteColo } from './libvirt/colo-xml.js';
+export { coloBlockTrees, type BlockTreeNode, type ColoDiskTrees } from './libvirt/block-tree.js';
+export { parseXml, XmlWriter, XmlError, xmlEscape, type XmlElement } from './libvirt/xml.js';
+export { formatXlDisk, formatXlCfg, xlCfgString, XlFormatError } from './libvirt/xl-format.js';

@@ -17,4 +17,9 @@ export const commands: CommandEntry[] = [
   { name: 'devmodel-args', load: async () => (await import('./commands/devmodel-args.js')).devmodelArgs },
   { name: 'colo', load: async () => (await import('./commands/colo.js')).colo },
   { name: 'xenstored', load: async () => (await import('./commands/xenstored.js')).xenstored },
+  { name: 'migrate', load: async () => (await import('./commands/migrate.js')).migrate },
+  { name: 'migrate-receive', load: async () => (await import('./commands/migrate-receive.js')).migrateReceiveCommand },
+  { name: 'remus', load: async () => (await import('./commands/remus.js')).remus },
+  { name: 'domxml-from-native', load: async () => (await import('./commands/domxml.js')).domxmlFromNative },
+  { name: 'domxml-to-native', load: async () => (await import('./commands/domxml.js')).domxmlToNative },
 ];
