@@ -1,0 +1,178 @@
+/**
+ * The COLO stream's framing and both sides' refusals, without QEMU: xl's save header, libxl's
+ * record padding, the receiver's messages for a bad stream or a missing secondary, the primary's
+ * for a disk that is not a complete COLO qdisk (against a scripted QMP "QEMU").
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { CapturedIo } from '../../lib/cli/io.js';
+import { main } from '../../lib/cli/main.js';
+import { migrateReceiveColo } from '../../lib/colo/receive.js';
+import {
+  checkpointState,
+  coloQmpNode,
+  ExactReader,
+  expectState,
+  MIGRATE_RECEIVER_BANNER,
+  readRecord,
+  readSaveHeader,
+  record,
+  saveHeader,
+  CHECKPOINT_NEW,
+  CHECKPOINT_SVM_READY,
+} from '../../lib/colo/remus.js';
+import { deviceDiskAdd } from '../../lib/disk/device.js';
+import { parseDiskSpec } from '../../lib/disk/parse.js';
+import { libxlCtx } from '../../lib/libxl/ctx.js';
+import { domainMake } from '../../lib/libxl/domain-make.js';
+import { defaultStatePath, openXenstore } from '../../lib/xenstore/open.js';
+
+function readerOf(...chunks: Buffer[]): ExactReader {
+  const s = new PassThrough();
+  const r = new ExactReader(s);
+  for (const c of chunks) s.write(c);
+  s.end();
+  return r;
+}
+
+describe('COLO stream framing', () => {
+  it("writes xl's save header and reads it back", async () => {
+    const config = Buffer.from('{"c_info":{"name":"vm1"}}');
+    const h = saveHeader(config);
+    assert.equal(h.subarray(0, 32).toString('latin1'), 'Xen saved domain, xl format\n \0 \r');
+    assert.equal(h.readUInt32LE(32), 0x01020304);
+    assert.equal(h.readUInt32LE(36), 3, 'STREAMv2 | JSON');
+    assert.equal(h.readUInt32LE(44), 4 + config.length);
+    const back = await readSaveHeader(readerOf(h.subarray(0, 10), h.subarray(10)));
+    assert.ok(typeof back !== 'string');
+    assert.deepEqual(back.config, config);
+    const bad = Buffer.from(h);
+    bad[0] = 0x41;
+    assert.equal(await readSaveHeader(readerOf(bad)), 'File has wrong magic number - corrupt or for a different tool?\n');
+  });
+
+  it('pads records to 8 bytes and checks checkpoint states', async () => {
+    assert.equal(record(4).length, 8);
+    assert.equal(checkpointState(CHECKPOINT_NEW).length, 16);
+    const r = readerOf(record(4, Buffer.from('abc')), checkpointState(CHECKPOINT_SVM_READY), checkpointState(CHECKPOINT_NEW));
+    assert.deepEqual(await readRecord(r), { type: 4, body: Buffer.from('abc') });
+    await expectState(r, 'primary', CHECKPOINT_SVM_READY);
+    await assert.rejects(expectState(r, 'primary', CHECKPOINT_SVM_READY), /invalid section: 0, expected: 2/);
+    await assert.rejects(readRecord(r), /record header: the stream ended/);
+  });
+});
+
+describe('migrate-receive --colo and remus -c refusals', function () {
+  this.timeout(20_000);
+  let state: string;
+  let server: Server | undefined;
+  const env = (): NodeJS.ProcessEnv => ({ XDG_STATE_HOME: state });
+
+  beforeEach(() => {
+    state = mkdtempSync(join(tmpdir(), 'colo-xl-remus-'));
+    writeFileSync(join(state, 'plain.qcow2'), '');
+  });
+  afterEach(async () => {
+    await new Promise((r) => (server ? server.close(r) : r(undefined)));
+    server = undefined;
+    rmSync(state, { recursive: true, force: true });
+  });
+
+  async function addDomain(domid: number, name: string, spec: string, qmp?: string): Promise<void> {
+    const xs = await openXenstore({ mode: 'embedded', statePath: defaultStatePath(env()) });
+    try {
+      const ctx = libxlCtx(xs, { userdataDir: join(dirname(defaultStatePath(env())), 'userdata') });
+      await domainMake(ctx, { domid, name, uuid: randomUUID(), type: 'hvm' });
+      await deviceDiskAdd(ctx, domid, parseDiskSpec(spec, { source: 'test' }), { updateJson: false, wait: false });
+      if (qmp) await xs.write(coloQmpNode(domid), qmp);
+    } finally {
+      await xs.close();
+    }
+  }
+
+  async function receive(input: Buffer): Promise<{ rc: number; err: string; out: Buffer }> {
+    const io = new CapturedIo();
+    const inp = new PassThrough();
+    const out = new PassThrough();
+    const got: Buffer[] = [];
+    out.on('data', (b: Buffer) => got.push(b));
+    inp.end(input);
+    const rc = await migrateReceiveColo({ io, env: env(), debug: false, coloProxyScript: null, userspaceColoProxy: false, input: inp, output: out });
+    return { rc, err: io.stderr, out: Buffer.concat(got) };
+  }
+
+  const HEAD =
+    'migration target: Ready to receive domain.\n' +
+    'Loading new save file <incoming migration stream> (new xl fmt info 0x3/0x0/29)\n' +
+    ' Savefile contains xl domain config in JSON format\n' +
+    'Parsing config from <saved>\n';
+
+  it('the receiver refuses a stream that is not an xl stream', async () => {
+    const r = await receive(Buffer.from('hello, this is not a save file at all, really no\n'));
+    assert.equal(r.out.toString(), MIGRATE_RECEIVER_BANNER);
+    assert.equal(r.err, 'migration target: Ready to receive domain.\nFile has wrong magic number - corrupt or for a different tool?\nmigration target: Domain creation failed (code -6).\n');
+    assert.equal(r.rc, 1);
+  });
+
+  it('the receiver needs <name>--incoming, and every disk a complete COLO qdisk', async () => {
+    const stream = saveHeader(Buffer.from('{"c_info":{"name":"vm1"}}'));
+    let r = await receive(stream);
+    assert.equal(r.rc, 1);
+    assert.equal(
+      r.err,
+      HEAD +
+        'libxl: error: colo-xl:migrate-receive: no domain "vm1--incoming" on this host: colo-xl cannot create one without Xen; start the secondary QEMU first and record it (see colo-xl(1), migrate-receive)\n' +
+        'migration target: Domain creation failed (code -3).\n',
+    );
+    await addDomain(7, 'vm1--incoming', `vdev=hda,format=qcow2,target=${join(state, 'plain.qcow2')}`);
+    r = await receive(stream);
+    assert.equal(r.rc, 1);
+    assert.equal(
+      r.err,
+      HEAD +
+        'libxl: error: libxl_checkpoint_device.c:device_setup_iterate: Domain 7:device not handled by checkpoint (device=vbd:0/768)\n' +
+        'migration target: Domain creation failed (code -3).\n',
+    );
+  });
+
+  it('remus -c: a name that is no domain, and a disk that is not a COLO qdisk', async () => {
+    let io = new CapturedIo();
+    assert.equal(await main(['remus', '-c', 'nosuch', 'h'], io, env()), 1);
+    assert.equal(io.stderr, 'nosuch is an invalid domain identifier (rc=-6)\n');
+
+    // a QEMU that answers every command
+    const sock = join(state, 'fake.qmp');
+    server = createServer((c) => {
+      c.write('{"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 7}, "package": ""}, "capabilities": []}}\r\n');
+      let buf = '';
+      c.on('data', (b) => {
+        buf += b.toString();
+        for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+          const m = JSON.parse(buf.slice(0, i)) as { id?: unknown };
+          buf = buf.slice(i + 1);
+          c.write(JSON.stringify({ return: {}, id: m.id }) + '\r\n');
+        }
+      });
+      c.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => server!.listen(sock, r));
+    await addDomain(1, 'vm', `vdev=hda,format=qcow2,target=${join(state, 'plain.qcow2')}`, sock);
+    io = new CapturedIo();
+    const receiver = `printf '${MIGRATE_RECEIVER_BANNER.replace('\n', '\\n')}'; cat >/dev/null`;
+    const rc = await main(['remus', '-c', '-u', '-s', '', 'vm', receiver], io, env());
+    assert.match(io.stderr, /^Saving to migration stream new xl format \(info 0x3\/0x0\/\d+\)\n/);
+    assert.ok(
+      io.stderr.endsWith(
+        'libxl: error: libxl_colo_save.c:colo_setup_checkpoint_devices_done: Domain 1:COLO: failed to setup device for guest: device not handled by checkpoint (device=vbd:0/768)\n' +
+          'COLO: Backup failed? resuming domain at primary.\n',
+      ),
+      io.stderr,
+    );
+    assert.equal(rc, 1);
+  });
+});
