@@ -16,6 +16,7 @@ export const commands: CommandEntry[] = [
   { name: 'block-list', load: async () => (await import('./commands/block-list.js')).blockList },
   { name: 'devmodel-args', load: async () => (await import('./commands/devmodel-args.js')).devmodelArgs },
   { name: 'colo', load: async () => (await import('./commands/colo.js')).colo },
+  { name: 'colo-ha', load: async () => (await import('./commands/colo-ha.js')).coloHa },
   { name: 'xenstored', load: async () => (await import('./commands/xenstored.js')).xenstored },
   { name: 'migrate', load: async () => (await import('./commands/migrate.js')).migrate },
   { name: 'migrate-receive', load: async () => (await import('./commands/migrate-receive.js')).migrateReceiveCommand },

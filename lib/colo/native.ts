@@ -20,6 +20,11 @@ export interface NativeColoOptions {
   checkpointDelayMs: number;
   /** The VMs have the NIC objects of native-args (filters, colo-compare). */
   nic?: NativeNic;
+  /**
+   * id of a tls-creds-x509 object on each QEMU (endpoint server on the secondary, client on the
+   * primary): NBD replication and the migration/checkpoint stream then run over TLS.
+   */
+  tlsCreds?: string;
 }
 
 export interface ColoStatus {
@@ -79,7 +84,10 @@ export class QemuNativeColo {
   async prepareSecondary(): Promise<void> {
     const s = this.need('secondary');
     const { host, port } = this.opts.nbd;
-    await on('secondary', 'nbd-server-start', () => s.execute('nbd-server-start', { addr: { type: 'inet', data: { host, port: String(port) } } }));
+    const tls = this.opts.tlsCreds ? { 'tls-creds': this.opts.tlsCreds } : {};
+    await on('secondary', 'nbd-server-start', () => s.execute('nbd-server-start', { addr: { type: 'inet', data: { host, port: String(port) } }, ...tls }));
+    // checked when the migration connection comes in, so setting it after -incoming is in time
+    if (this.opts.tlsCreds) await on('secondary', 'migrate-set-parameters', () => s.execute('migrate-set-parameters', tls));
     for (const i of this.opts.disks) {
       await on('secondary', 'nbd-server-add', () => s.execute('nbd-server-add', { device: parentId(i), writable: true }));
     }
@@ -92,7 +100,7 @@ export class QemuNativeColo {
       const out = await on('primary', 'drive_add', () =>
         p.hmp(
           `drive_add -n buddy driver=replication,mode=primary,file.driver=nbd,file.host=${host},file.port=${port},` +
-            `file.export=${parentId(i)},node-name=${replicationNode(i)}`,
+            `file.export=${parentId(i)},${this.opts.tlsCreds ? `file.tls-creds=${this.opts.tlsCreds},` : ''}node-name=${replicationNode(i)}`,
         ),
       );
       if (out.trim() !== '') throw new ColoError('primary', 'drive_add', out.trim());
@@ -109,7 +117,7 @@ export class QemuNativeColo {
 
   private async migrate(p: QMPClient): Promise<number> {
     await on('primary', 'migrate-set-capabilities', () => p.execute('migrate-set-capabilities', { capabilities: [{ capability: 'x-colo', state: true }] }));
-    await on('primary', 'migrate-set-parameters', () => p.execute('migrate-set-parameters', { 'x-checkpoint-delay': this.opts.checkpointDelayMs }));
+    await on('primary', 'migrate-set-parameters', () => p.execute('migrate-set-parameters', { 'x-checkpoint-delay': this.opts.checkpointDelayMs, ...(this.opts.tlsCreds ? { 'tls-creds': this.opts.tlsCreds } : {}) }));
     const t = performance.now();
     const { host, port } = this.opts.migration;
     await on('primary', 'migrate', () => p.execute('migrate', { uri: `tcp:${host}:${port}` }));
