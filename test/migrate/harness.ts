@@ -12,7 +12,7 @@ import { ControlClient } from '../../lib/migrate/channel.js';
 import { migrateReceive, type LaunchedQemu, type ReceiveOptions, type ReceiveResult } from '../../lib/migrate/receive.js';
 import type { VmDescription } from '../../lib/migrate/types.js';
 import { vmArgv } from '../../lib/migrate/vm.js';
-import { createImage, pickAccel, QemuProcess, qemuImg } from '../support/qemu.js';
+import { createImage, pickAccel, QemuProcess, qemuImg, requireQemu, stopAllQemus } from '../support/qemu.js';
 
 export interface Pair {
   dir: string;
@@ -104,4 +104,24 @@ export function compareImages(a: string, b: string): string {
 export function writeOffline(file: string, cmd: string): void {
   const r = spawnSync('/usr/bin/qemu-io', ['-f', 'qcow2', '-c', cmd, file], { encoding: 'utf8' });
   if (r.status !== 0 || !/^wrote \d+\/\d+ bytes/m.test(r.stdout)) throw new Error(`qemu-io ${cmd} ${file}: ${r.stdout}${r.stderr}`);
+}
+
+/**
+ * The hooks every migration suite needs, registered once: QEMU present, the pair a test started
+ * cleaned up after it, every QEMU stopped and the suite's directory removed at the end.
+ */
+export function migrationSuite(tag: string, finally_: () => void = () => {}): { dir: string; start: typeof startPair } {
+  const dir = makeDir(tag);
+  let current: Pair | null = null;
+  before(() => requireQemu());
+  afterEach(async () => {
+    await current?.cleanup();
+    current = null;
+  });
+  after(async () => {
+    finally_();
+    await stopAllQemus();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { dir, start: async (...args) => (current = await startPair(...args)) };
 }

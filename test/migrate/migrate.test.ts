@@ -1,26 +1,15 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { migrateDomain } from '../../lib/migrate/source.js';
 import type { MigrateEvent, MigrateReport } from '../../lib/migrate/types.js';
 import { QMPClient } from '../../lib/qmp/client.js';
-import { createImage, ioVerdict, pickAccel, qemuIoOffline, requireQemu, stopAllQemus } from '../support/qemu.js';
-import { compareImages, makeDir, startPair, writeOffline, type Pair } from './harness.js';
+import { createImage, ioVerdict, pickAccel, qemuIoOffline } from '../support/qemu.js';
+import { compareImages, migrationSuite, writeOffline, type Pair } from './harness.js';
 
 describe(`migrate: live migration with local-disk mirroring, two real QEMUs on loopback (accel ${pickAccel()})`, function () {
   this.timeout(60_000);
-  const dir = makeDir('flow');
-  let pair: Pair | null = null;
-  before(() => requireQemu());
-  afterEach(async () => {
-    await pair?.cleanup();
-    pair = null;
-  });
-  after(async () => {
-    await stopAllQemus();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { dir, start } = migrationSuite('flow');
 
   /** Runs the flow; the first disk event triggers a guest write of 0xcd at 1M on that disk. */
   async function run(p: Pair, events: MigrateEvent[], extra: { mirrorSpeed?: number } = {}): Promise<MigrateReport> {
@@ -48,7 +37,7 @@ describe(`migrate: live migration with local-disk mirroring, two real QEMUs on l
   }
 
   it('one disk: patterns written before and during the mirror arrive; destination runs, source quits', async () => {
-    pair = await startPair(join(dir, 'one'), [{ device: 'disk0', size: '64M' }], (f) => {
+    const pair = await start(join(dir, 'one'), [{ device: 'disk0', size: '64M' }], (f) => {
       writeOffline(f, 'write -P 0xab 0 64k');
       writeOffline(f, 'write -P 0x11 20M 8M');
     });
@@ -85,7 +74,7 @@ describe(`migrate: live migration with local-disk mirroring, two real QEMUs on l
   });
 
   it('two disks mirrored at once, with a bandwidth limit: both byte-identical', async () => {
-    pair = await startPair(join(dir, 'two'), [{ device: 'disk0', size: '32M' }, { device: 'disk1', size: '48M' }], (f, i) => {
+    const pair = await start(join(dir, 'two'), [{ device: 'disk0', size: '32M' }, { device: 'disk1', size: '48M' }], (f, i) => {
       writeOffline(f, `write -P 0x${i ? '22' : '11'} 0 4M`);
       writeOffline(f, `write -P 0x${i ? '44' : '33'} 30M 1M`);
     });
@@ -112,7 +101,7 @@ describe(`migrate: live migration with local-disk mirroring, two real QEMUs on l
     const base = join(dir, 'base.qcow2');
     createImage(base, '32M');
     writeOffline(base, 'write -P 0x5a 0 8M');
-    pair = await startPair(join(dir, 'top'), [{ device: 'disk0', size: '32M', backing: base }], (f) => writeOffline(f, 'write -P 0x66 16M 1M'));
+    const pair = await start(join(dir, 'top'), [{ device: 'disk0', size: '32M', backing: base }], (f) => writeOffline(f, 'write -P 0x66 16M 1M'));
     const p = pair;
     const report = await run(p, []);
     assert.equal(await sourceExit(p), 0);

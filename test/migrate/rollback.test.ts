@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { migrateDomain } from '../../lib/migrate/source.js';
 import { MigrateError, type MigrateEvent } from '../../lib/migrate/types.js';
-import { ioVerdict, pickAccel, requireQemu, stopAllQemus } from '../support/qemu.js';
-import { makeDir, startPair, writeOffline, type Pair } from './harness.js';
+import { ioVerdict, pickAccel } from '../support/qemu.js';
+import { migrationSuite, writeOffline, type Pair } from './harness.js';
 
 function alive(pid: number): boolean {
   try {
@@ -17,20 +17,10 @@ function alive(pid: number): boolean {
 
 describe(`migrate: failures roll back, the source runs on its own disks (accel ${pickAccel()})`, function () {
   this.timeout(60_000);
-  const dir = makeDir('rollback');
-  let pair: Pair | null = null;
-  before(() => requireQemu());
-  afterEach(async () => {
-    await pair?.cleanup();
-    pair = null;
-  });
-  after(async () => {
-    await stopAllQemus();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const suite = migrationSuite('rollback');
 
   async function start(tag: string): Promise<Pair> {
-    pair = await startPair(join(dir, tag), [{ device: 'disk0', size: '64M' }], (f) => {
+    const pair = await suite.start(join(suite.dir, tag), [{ device: 'disk0', size: '64M' }], (f) => {
       writeOffline(f, 'write -P 0xab 0 64k');
       writeOffline(f, 'write -P 0x11 20M 16M');
     });
