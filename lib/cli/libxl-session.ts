@@ -15,6 +15,8 @@ export async function withLibxl<T>(cli: CliContext, fn: (ctx: LibxlCtx) => Promi
   const log = new LibxlLogger((line) => cli.io.err(line), cli.verbose > 0 ? 'debug' : 'warn');
   const ctx = libxlCtx(xs, {
     log,
+    // pipelining saves round trips; in-process there are none, only the cost of juggling requests
+    pipeline: !embedded,
     userdataDir: cli.env.COLO_XL_USERDATA_DIR ?? (embedded ? join(dirname(defaultStatePath(cli.env)), 'userdata') : '/var/lib/xen'),
   });
   try {
