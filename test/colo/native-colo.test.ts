@@ -205,7 +205,7 @@ describe(`colo-xl colo --native, one step per call (accel ${accel})`, function (
   it('start, status, checkpoint, then failover of the secondary after SIGKILL of the primary', async () => {
     let r = await cli('colo', 'start', '--delay', '60000', ...common);
     assert.equal(r.rc, 0, r.err);
-    assert.match(r.out, /^COLO running: both sides in COLO \d+\.\d ms after migrate\n$/m);
+    assert.match(r.out, /^COLO running: both sides in COLO \d+\.\d ms after migrate, first checkpoint \d+\.\d ms later\n$/m);
     r = await cli('colo', 'status', ...common.slice(0, 5));
     assert.equal(r.rc, 0, r.err);
     assert.match(r.out, /^primary +vm running, COLO mode primary, migration colo\nsecondary vm running, COLO mode secondary/);

@@ -49,7 +49,7 @@ describe('colo-xl colo-ha (CLI)', function () {
     const common = ['-d', '0', '-n', `127.0.0.1:${pair.nbdPort}`, '-m', `127.0.0.1:${pair.migPort}`];
     r = await cli('colo-ha', 'start', '-P', pair.P.controlPath, '-S', pair.S.controlPath, ...common, '--delay', '300', '--tls-dir', pki);
     assert.equal(r.rc, 0, r.err);
-    assert.match(r.out, /^COLO running over TLS: both sides in COLO \d+\.\d ms after migrate\n$/);
+    assert.match(r.out, /^COLO running over TLS: both sides in COLO \d+\.\d ms after migrate, first checkpoint \d+\.\d ms later\n$/);
     assert.equal((await pair.S.qmp.execute<{ 'tls-creds'?: string }>('query-migrate-parameters'))['tls-creds'], 'colo-xl-tls');
     const [pp, sp] = [await freePort(), await freePort()];
     const sec = cli('colo-ha', 'agent', '--role', 'secondary', '--node', 'hostB', '-Q', pair.S.controlPath, '--listen', `127.0.0.1:${sp}`, '--peer', `127.0.0.1:${pp}`, ...common, '--json');

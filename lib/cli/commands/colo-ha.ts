@@ -149,7 +149,14 @@ async function start(ctx: CliContext, o: Opts, json: boolean): Promise<number> {
     await colo.probe();
     await colo.prepareSecondary();
     const ms = await colo.start();
-    ctx.io.out(json ? `${JSON.stringify({ event: 'result', step: 'start', ms: Math.round(ms * 10) / 10, tls: !!tlsDir })}\n` : `COLO running${tlsDir ? ' over TLS' : ''}: both sides in COLO ${ms.toFixed(1)} ms after migrate\n`);
+    // protection counts from the first completed checkpoint (QemuNativeColo.waitCheckpoint)
+    await colo.requestCheckpoint();
+    const first = await colo.waitCheckpoint();
+    ctx.io.out(
+      json
+        ? `${JSON.stringify({ event: 'result', step: 'start', ms: Math.round(ms * 10) / 10, firstCheckpointMs: Math.round(first * 10) / 10, tls: !!tlsDir })}\n`
+        : `COLO running${tlsDir ? ' over TLS' : ''}: both sides in COLO ${ms.toFixed(1)} ms after migrate, first checkpoint ${first.toFixed(1)} ms later\n`,
+    );
     return 0;
   } finally {
     await p.disconnect();

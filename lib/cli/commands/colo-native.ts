@@ -33,7 +33,10 @@ export async function runNative(ctx: CliContext, o: Options, r: Reporter): Promi
         await colo.probe();
         await colo.prepareSecondary();
         const ms = await colo.start();
-        r.event('result', { step: 'start', ms: round(ms) }, `COLO running: both sides in COLO ${ms.toFixed(1)} ms after migrate`);
+        // protection counts from the first completed checkpoint (see waitCheckpoint)
+        await colo.requestCheckpoint(o.delay);
+        const first = await colo.waitCheckpoint(Math.max(10_000, 3 * o.delay));
+        r.event('result', { step: 'start', ms: round(ms), firstCheckpointMs: round(first) }, `COLO running: both sides in COLO ${ms.toFixed(1)} ms after migrate, first checkpoint ${first.toFixed(1)} ms later`);
         return 0;
       }
       case 'checkpoint':
