@@ -1,0 +1,18 @@
+import assert from 'node:assert/strict';
+import { commands } from '../../lib/cli/commands.js';
+import { CapturedIo, cliMain } from '../../lib/index.js';
+
+describe('colo-xl subcommands', () => {
+  it('every registry entry loads the command of its name', async () => {
+    for (const entry of commands) assert.equal((await entry.load()).name, entry.name);
+  });
+
+  it('help lists them all; an unknown one is xl\'s "command not implemented"', async () => {
+    const io = new CapturedIo();
+    assert.equal(await cliMain(['help'], io), 0);
+    for (const entry of commands) assert.match(io.stdout, new RegExp(`^ ${entry.name} `, 'm'));
+    const bad = new CapturedIo();
+    assert.equal(await cliMain(['no-such-command'], bad), 1);
+    assert.equal(bad.stderr, 'command not implemented\n');
+  });
+});
