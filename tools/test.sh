@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 # Real Xen 4.17 and QEMU components the differential and end-to-end tests run against.
 debs=(libxenmisc4.17 libxenstore4 libxen-dev libyajl-dev xenstore-utils xen-utils-4.17
       qemu-system-x86 qemu-utils gcc man-db groff-base libvirt-clients libxml2-utils
-      resource-agents openssl)
+      resource-agents openssl pacemaker corosync pacemaker-cli-utils iproute2 util-linux)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
