@@ -4,24 +4,12 @@
  * failover on either side, resume from the survivor to a new secondary.
  */
 import type { CliContext } from '../command.js';
-import { ColoError } from '../../colo/errors.js';
 import { QemuNativeColo } from '../../colo/native.js';
 import { QMPClient } from '../../qmp/client.js';
-import { QMPError } from '../../qmp/errors.js';
-import type { QmpAddress } from '../../qmp/protocol.js';
-import { round, type Options, type Reporter } from './colo.js';
+import { round, withColoClients, type Options, type Reporter } from './colo.js';
 
 export async function runNative(ctx: CliContext, o: Options, r: Reporter): Promise<number> {
-  const clients: QMPClient[] = [];
-  const open = async (a: QmpAddress | undefined, name: string): Promise<QMPClient | null> => {
-    if (!a) return null;
-    const c = await QMPClient.open(a, { name, retryMs: 0, timeoutMs: 5000 });
-    clients.push(c);
-    return c;
-  };
-  try {
-    const p = o.step === 'failover' && o.side === 'secondary' ? null : await open(o.primary, 'primary');
-    const s = o.step === 'failover' && o.side === 'primary' ? null : await open(o.secondary, 'secondary');
+  return withColoClients(ctx, o, async (p, s) => {
     const colo = new QemuNativeColo(p, s, {
       disks: o.disks.map((d) => d.devid),
       nbd: o.nbd ?? { host: '127.0.0.1', port: 0 },
@@ -82,12 +70,5 @@ export async function runNative(ctx: CliContext, o: Options, r: Reporter): Promi
         return 0;
       }
     }
-  } catch (e) {
-    if (!(e instanceof QMPError || e instanceof ColoError)) throw e;
-    if (o.json) ctx.io.out(JSON.stringify({ event: 'error', error: e.name, message: e.message }) + '\n');
-    ctx.io.err(`colo-xl colo ${o.step}: ${e.message}\n`);
-    return 1;
-  } finally {
-    await Promise.all(clients.map((c) => c.disconnect()));
-  }
+  });
 }

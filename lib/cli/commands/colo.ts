@@ -194,18 +194,7 @@ async function run(ctx: CliContext, argv: string[]): Promise<number> {
   }
   const r = new Reporter(ctx, o.json);
   if (o.native) return await runNative(ctx, o, r);
-  const clients: QMPClient[] = [];
-  const open = async (a: QmpAddress | undefined, name: string): Promise<QMPClient | null> => {
-    if (!a) return null;
-    const c = await QMPClient.open(a, { name, retryMs: 0, timeoutMs: 5000 });
-    clients.push(c);
-    return c;
-  };
-  try {
-    const skipP = o.step === 'failover' && o.side === 'secondary';
-    const skipS = o.step === 'failover' && o.side === 'primary';
-    const p = skipP ? null : await open(o.primary, 'primary');
-    const s = skipS ? null : await open(o.secondary, 'secondary');
+  return withColoClients(ctx, o, async (p, s) => {
     const nbd = o.nbd ?? { host: '127.0.0.1', port: 0 };
     const disks: ColoDisk[] = o.disks.map((d) => ({ ...d, ...nbd }));
     const repl = new XenDiskReplication(p, s, disks.length ? disks : [{ devid: 0, exportName: '?', ...nbd }], (side, step, ms) =>
@@ -272,6 +261,29 @@ async function run(ctx: CliContext, argv: string[]): Promise<number> {
         return 0;
       }
     }
+  });
+}
+
+/**
+ * Opens the QMP sockets a step needs (a failover does without the dead side), runs the step, and
+ * turns a QMP or COLO failure into the command's error line (and JSON event) and status 1.
+ */
+export async function withColoClients(
+  ctx: CliContext,
+  o: Options,
+  step: (p: QMPClient | null, s: QMPClient | null) => Promise<number>,
+): Promise<number> {
+  const clients: QMPClient[] = [];
+  const open = async (a: QmpAddress | undefined, name: string): Promise<QMPClient | null> => {
+    if (!a) return null;
+    const c = await QMPClient.open(a, { name, retryMs: 0, timeoutMs: 5000 });
+    clients.push(c);
+    return c;
+  };
+  try {
+    const p = o.step === 'failover' && o.side === 'secondary' ? null : await open(o.primary, 'primary');
+    const s = o.step === 'failover' && o.side === 'primary' ? null : await open(o.secondary, 'secondary');
+    return await step(p, s);
   } catch (e) {
     if (!(e instanceof QMPError || e instanceof ColoError)) throw e;
     if (o.json) ctx.io.out(JSON.stringify({ event: 'error', error: e.name, message: e.message }) + '\n');
