@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nativePrimaryArgs, nativeSecondaryArgs } from '../lib/colo/native-args.js';
 import { QemuNativeColo } from '../lib/colo/native.js';
-import { RawQmp } from './raw-qmp.js';
+import { alternate, printComparison, RawQmp, type Sample } from './raw-qmp.js';
 import { commonArgs, createImage, freePort, pickAccel, QemuProcess, stopAllQemus } from '../test/support/qemu.js';
 
 const ROUNDS = Number(process.env.COLO_BENCH_ROUNDS ?? 3);
@@ -48,12 +48,6 @@ function traceCheckpoints(out: string): number[] {
     }
   }
   return res.slice(1); // the first one carries the whole RAM
-}
-
-interface Sample {
-  setup: number;
-  checkpoints: number[];
-  failover: number;
 }
 
 async function ours(x: Pair): Promise<Sample> {
@@ -101,45 +95,27 @@ async function raw(x: Pair): Promise<Sample> {
   }
 }
 
-function pct(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.min(s.length - 1, Math.floor(q * s.length))]! : NaN;
-}
-
 export async function runNative(): Promise<void> {
   if (pickAccel() !== 'kvm') {
     console.log('\nQEMU-native COLO: needs KVM (/dev/kvm); QEMU 7.2 deadlocks a TCG primary after its first checkpoint — not measured');
     return;
   }
-  const A: Sample[] = [];
-  const B: Sample[] = [];
+  let samples;
   try {
-    for (let i = 0; i < ROUNDS; i++) {
-      for (const which of i % 2 === 0 ? ['ours', 'raw'] : ['raw', 'ours']) {
-        const x = await startPair();
-        try {
-          (which === 'ours' ? A : B).push(await (which === 'ours' ? ours(x) : raw(x)));
-        } finally {
-          await Promise.all([x.p.stop(1000), x.s.stop(1000)]);
-          rmSync(x.dir, { recursive: true, force: true });
-        }
-      }
-    }
+    const end = async (x: Pair): Promise<void> => {
+      await Promise.all([x.p.stop(1000), x.s.stop(1000)]);
+      rmSync(x.dir, { recursive: true, force: true });
+    };
+    samples = await alternate(ROUNDS, startPair, end, ours, raw);
   } finally {
     await stopAllQemus();
   }
-  const rows: Array<[string, number, number]> = [
-    ['set-up (median)', pct(A.map((s) => s.setup), 0.5), pct(B.map((s) => s.setup), 0.5)],
-    ['checkpoint p50', pct(A.flatMap((s) => s.checkpoints), 0.5), pct(B.flatMap((s) => s.checkpoints), 0.5)],
-    ['checkpoint p99', pct(A.flatMap((s) => s.checkpoints), 0.99), pct(B.flatMap((s) => s.checkpoints), 0.99)],
-    ['failover (median)', pct(A.map((s) => s.failover), 0.5), pct(B.map((s) => s.failover), 0.5)],
-  ];
-  const n = A.flatMap((s) => s.checkpoints).length;
-  console.log(`\nQEMU-native COLO, accel kvm, ${ROUNDS} pairs each, x-checkpoint-delay ${DELAY} ms, ${n} checkpoints timed from QEMU's trace`);
-  console.log(`${'step'.padEnd(20)} ${'colo-xl ms'.padStart(11)} ${'raw ms'.padStart(9)} ${'ratio'.padStart(7)} ${'overhead ms'.padStart(12)}`);
-  for (const [name, a, b] of rows) {
-    console.log(`${name.padEnd(20)} ${a.toFixed(2).padStart(11)} ${b.toFixed(2).padStart(9)} ${(a / b).toFixed(2).padStart(7)} ${(a - b).toFixed(2).padStart(12)}`);
-  }
+  const n = samples.ours.flatMap((s) => s.checkpoints).length;
+  const rows = printComparison(
+    `\nQEMU-native COLO, accel kvm, ${ROUNDS} pairs each, x-checkpoint-delay ${DELAY} ms, ${n} checkpoints timed from QEMU's trace`,
+    samples.ours,
+    samples.raw,
+  );
   const over = rows[3]![1] - rows[3]![2];
   console.log(`target: failover overhead < 5 ms: ${over < 5 ? 'met' : 'NOT met'} (${over.toFixed(2)} ms); checkpoints are QEMU's own (no orchestration per checkpoint)`);
 }

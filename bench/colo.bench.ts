@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XenDiskReplication } from '../lib/colo/replication.js';
 import { runNative } from './colo-native.js';
-import { RawQmp } from './raw-qmp.js';
+import { alternate, printComparison, RawQmp, type Sample } from './raw-qmp.js';
 import { commonArgs, createImage, freePort, libxlColoDriveArgs, QemuProcess, requireQemu, stopAllQemus } from '../test/support/qemu.js';
 
 const ROUNDS = Number(process.env.COLO_BENCH_ROUNDS ?? 3);
@@ -45,12 +45,6 @@ async function startPair(): Promise<Pair> {
 async function endPair(x: Pair): Promise<void> {
   await Promise.all([x.p.stop(1000), x.s.stop(1000)]);
   rmSync(x.dir, { recursive: true, force: true });
-}
-
-interface Sample {
-  setup: number;
-  checkpoints: number[];
-  failover: number;
 }
 
 const ms = (t0: number): number => performance.now() - t0;
@@ -113,41 +107,19 @@ async function raw(x: Pair): Promise<Sample> {
   }
 }
 
-function pct(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
-}
-
 async function runLibxl(): Promise<void> {
   requireQemu();
-  const A: Sample[] = [];
-  const B: Sample[] = [];
+  let samples;
   try {
-    for (let i = 0; i < ROUNDS; i++) {
-      // alternate which goes first, so machine load drifts hurt both alike
-      for (const which of i % 2 === 0 ? ['ours', 'raw'] : ['raw', 'ours']) {
-        const x = await startPair();
-        try {
-          (which === 'ours' ? A : B).push(await (which === 'ours' ? ours(x) : raw(x)));
-        } finally {
-          await endPair(x);
-        }
-      }
-    }
+    samples = await alternate(ROUNDS, startPair, endPair, ours, raw);
   } finally {
     await stopAllQemus();
   }
-  const rows: Array<[string, number, number]> = [
-    ['set-up (median)', pct(A.map((s) => s.setup), 0.5), pct(B.map((s) => s.setup), 0.5)],
-    ['checkpoint p50', pct(A.flatMap((s) => s.checkpoints), 0.5), pct(B.flatMap((s) => s.checkpoints), 0.5)],
-    ['checkpoint p99', pct(A.flatMap((s) => s.checkpoints), 0.99), pct(B.flatMap((s) => s.checkpoints), 0.99)],
-    ['failover (median)', pct(A.map((s) => s.failover), 0.5), pct(B.map((s) => s.failover), 0.5)],
-  ];
-  console.log(`libxl-style COLO disk replication, accel ${ACCEL}, ${ROUNDS} pairs each, ${CHECKPOINTS} checkpoints per pair`);
-  console.log(`${'step'.padEnd(20)} ${'colo-xl ms'.padStart(11)} ${'raw ms'.padStart(9)} ${'ratio'.padStart(7)} ${'overhead ms'.padStart(12)}`);
-  for (const [name, a, b] of rows) {
-    console.log(`${name.padEnd(20)} ${a.toFixed(2).padStart(11)} ${b.toFixed(2).padStart(9)} ${(a / b).toFixed(2).padStart(7)} ${(a - b).toFixed(2).padStart(12)}`);
-  }
+  const rows = printComparison(
+    `libxl-style COLO disk replication, accel ${ACCEL}, ${ROUNDS} pairs each, ${CHECKPOINTS} checkpoints per pair`,
+    samples.ours,
+    samples.raw,
+  );
   const over = Math.max(rows[1]![1] - rows[1]![2], rows[3]![1] - rows[3]![2]);
   console.log(`target: orchestration overhead < 5 ms per checkpoint and failover: ${over < 5 ? 'met' : 'NOT met'} (${over.toFixed(2)} ms)`);
 }

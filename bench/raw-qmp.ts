@@ -46,3 +46,56 @@ export class RawQmp {
   }
 }
 
+
+/** One COLO run's timings (ms). */
+export interface Sample {
+  setup: number;
+  checkpoints: number[];
+  failover: number;
+}
+
+function pct(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.floor(q * s.length))]! : NaN;
+}
+
+/**
+ * Runs colo-xl and the raw floor on fresh pairs, alternating which goes first each round so
+ * machine load drifting during the run hurts both alike.
+ */
+export async function alternate<P>(
+  rounds: number,
+  start: () => Promise<P>,
+  end: (p: P) => Promise<void>,
+  ours: (p: P) => Promise<Sample>,
+  raw: (p: P) => Promise<Sample>,
+): Promise<{ ours: Sample[]; raw: Sample[] }> {
+  const out = { ours: [] as Sample[], raw: [] as Sample[] };
+  for (let i = 0; i < rounds; i++) {
+    for (const which of i % 2 === 0 ? (['ours', 'raw'] as const) : (['raw', 'ours'] as const)) {
+      const x = await start();
+      try {
+        out[which].push(await (which === 'ours' ? ours(x) : raw(x)));
+      } finally {
+        await end(x);
+      }
+    }
+  }
+  return out;
+}
+
+/** Prints the side-by-side table; returns its rows as [step, colo-xl ms, raw ms]. */
+export function printComparison(title: string, a: Sample[], b: Sample[]): Array<[string, number, number]> {
+  const rows: Array<[string, number, number]> = [
+    ['set-up (median)', pct(a.map((s) => s.setup), 0.5), pct(b.map((s) => s.setup), 0.5)],
+    ['checkpoint p50', pct(a.flatMap((s) => s.checkpoints), 0.5), pct(b.flatMap((s) => s.checkpoints), 0.5)],
+    ['checkpoint p99', pct(a.flatMap((s) => s.checkpoints), 0.99), pct(b.flatMap((s) => s.checkpoints), 0.99)],
+    ['failover (median)', pct(a.map((s) => s.failover), 0.5), pct(b.map((s) => s.failover), 0.5)],
+  ];
+  console.log(title);
+  console.log(`${'step'.padEnd(20)} ${'colo-xl ms'.padStart(11)} ${'raw ms'.padStart(9)} ${'ratio'.padStart(7)} ${'overhead ms'.padStart(12)}`);
+  for (const [name, x, y] of rows) {
+    console.log(`${name.padEnd(20)} ${x.toFixed(2).padStart(11)} ${y.toFixed(2).padStart(9)} ${(x / y).toFixed(2).padStart(7)} ${(x - y).toFixed(2).padStart(12)}`);
+  }
+  return rows;
+}
