@@ -26,10 +26,10 @@ export function libxlPath(domid: number): string {
  * create (dom0, say) is PV.
  */
 export async function domainType(ctx: LibxlCtx, domid: number): Promise<DomainType> {
-  if (!(await ctx.xs.exists(domainPath(domid)))) {
+  const [exists, t] = await Promise.all([ctx.xs.exists(domainPath(domid)), ctx.xs.tryRead(`${libxlPath(domid)}/type`)]);
+  if (!exists) {
     throw ctx.log.fail(ERROR_FAIL, 'libxl_dom.c:libxl__domain_type', `unable to get domain type for domid=${domid}`);
   }
-  const t = await ctx.xs.tryRead(`${libxlPath(domid)}/type`);
   return t === 'hvm' || t === 'pvh' ? t : 'pv';
 }
 
@@ -76,14 +76,15 @@ export async function domainUuid(ops: XsOps, domid: number): Promise<string | un
 }
 
 // libxl__userdata_path: <dir>/userdata-d<domid>.<uuid>.<key>
-async function userdataPath(ctx: LibxlCtx, domid: number, key: string): Promise<string> {
-  const uuid = (await domainUuid(ctx.xs, domid)) ?? '00000000-0000-0000-0000-000000000000';
-  return join(ctx.userdataDir, `userdata-d${domid}.${uuid}.${key}`);
+// (the domain's UUID may be passed in by a caller that reads and writes in one go)
+async function userdataPath(ctx: LibxlCtx, domid: number, key: string, uuid?: string): Promise<string> {
+  const u = uuid ?? (await domainUuid(ctx.xs, domid)) ?? '00000000-0000-0000-0000-000000000000';
+  return join(ctx.userdataDir, `userdata-d${domid}.${u}.${key}`);
 }
 
 // libxl__get_domain_configuration: the JSON xl saved when it created the domain
-export async function getDomainConfiguration(ctx: LibxlCtx, domid: number): Promise<Record<string, unknown>> {
-  const path = await userdataPath(ctx, domid, 'libxl-json');
+export async function getDomainConfiguration(ctx: LibxlCtx, domid: number, uuid?: string): Promise<Record<string, unknown>> {
+  const path = await userdataPath(ctx, domid, 'libxl-json', uuid);
   const text = existsSync(path) ? readFileSync(path, 'utf8') : '';
   // libxl does not log this one: for some callers it is not an error
   if (text.length === 0) throw new LibxlError(ERROR_JSON_CONFIG_EMPTY, 'domain configuration is empty');
@@ -95,8 +96,8 @@ export async function getDomainConfiguration(ctx: LibxlCtx, domid: number): Prom
 }
 
 // libxl__set_domain_configuration (libxl__userdata_store: write a temporary file, then rename)
-export async function setDomainConfiguration(ctx: LibxlCtx, domid: number, json: string): Promise<void> {
-  const path = await userdataPath(ctx, domid, 'libxl-json');
+export async function setDomainConfiguration(ctx: LibxlCtx, domid: number, json: string, uuid?: string): Promise<void> {
+  const path = await userdataPath(ctx, domid, 'libxl-json', uuid);
   mkdirSync(ctx.userdataDir, { recursive: true });
   const tmp = `${path}.new`;
   writeFileSync(tmp, json);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { yajlStringify, type JsonValue } from '../json/value.js';
 import { PidLock } from '../util/pid-lock.js';
 import type { LibxlCtx } from './ctx.js';
-import { getDomainConfiguration, setDomainConfiguration } from './domain.js';
+import { domainUuid, getDomainConfiguration, setDomainConfiguration } from './domain.js';
 import { ERROR_JSON_CONFIG_EMPTY, ERROR_LOCK_FAIL, LibxlError } from './errors.js';
 
 const LOCK_WAIT_MS = 10_000;
@@ -34,9 +34,10 @@ export async function updateDomainConfiguration(
 ): Promise<void> {
   const lock = await lockDomainUserdata(ctx, domid);
   try {
+    const uuid = await domainUuid(ctx.xs, domid);
     let config: Record<string, unknown>;
     try {
-      config = await getDomainConfiguration(ctx, domid);
+      config = await getDomainConfiguration(ctx, domid, uuid);
     } catch (e) {
       if (e instanceof LibxlError && e.rc === ERROR_JSON_CONFIG_EMPTY) {
         if (value === undefined) return;
@@ -53,7 +54,7 @@ export async function updateDomainConfiguration(
       else kept.push(value);
     }
     config[listKey] = kept;
-    await setDomainConfiguration(ctx, domid, yajlStringify(config as JsonValue));
+    await setDomainConfiguration(ctx, domid, yajlStringify(config as JsonValue), uuid);
   } finally {
     lock.release();
   }
