@@ -8,9 +8,9 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { QemuNativeColo } from '../colo/native.js';
-import { freePort, qemuImg, type QemuProcess } from '../colo/qemu-process.js';
+import { freePort, qemuImg } from '../colo/qemu-process.js';
 import { HaAgent, type HaReport } from './agent.js';
-import { firstCheckpoint, startPair } from './lab.js';
+import { firstCheckpoint, startPair, waitCommit } from './lab.js';
 import { BLOCK, verifyDisk, wallNow, WriteLoad, type DiskVerdict, type WriteRecord } from './load.js';
 
 export interface DrillOptions {
@@ -67,15 +67,6 @@ export function parseCheckpoints(out: string): Checkpoint[] {
     else if (cps.length > 0) cps[cps.length - 1]!.loaded = t;
   }
   return cps;
-}
-
-async function waitCommit(q: QemuProcess): Promise<void> {
-  for (let i = 0; i < 2000; i++) {
-    const nodes = await q.qmp.execute<Array<{ drv: string }>>('query-named-block-nodes', { flat: true });
-    if (!nodes.some((n) => n.drv === 'mirror_top')) return;
-    await sleep(5);
-  }
-  throw new Error('failover commit did not finish');
 }
 
 function rawImage(img: string, out: string): Buffer {

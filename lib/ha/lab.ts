@@ -126,3 +126,16 @@ export async function isWritable(q: QemuProcess): Promise<boolean> {
     return false;
   }
 }
+
+/**
+ * Waits for a secondary's failover commit (active and hidden into its disk) to finish: QEMU runs
+ * it as an internal mirror job that query-block-jobs does not list, visible as a mirror_top node.
+ */
+export async function waitCommit(q: QemuProcess): Promise<void> {
+  for (let i = 0; i < 2000; i++) {
+    const nodes = await q.qmp.execute<Array<{ drv: string }>>('query-named-block-nodes', { flat: true });
+    if (!nodes.some((n) => n.drv === 'mirror_top')) return;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error('failover commit did not finish');
+}

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nativePrimaryArgs, nativeSecondaryArgs, type NativeNic } from '../../lib/colo/native-args.js';
 import { QemuNativeColo } from '../../lib/colo/native.js';
+import { waitCommit } from '../../lib/ha/lab.js';
 import { commonArgs, createImage, freePort, ioVerdict, pickAccel, qemuIoOffline, QemuProcess, requireQemu, stopAllQemus } from '../support/qemu.js';
 
 const accel = pickAccel();
@@ -37,15 +38,6 @@ async function quietCheckpoint(colo: QemuNativeColo, primary: QemuProcess, timeo
     await sleep(10);
   }
   await sleep(20);
-}
-
-async function waitCommit(q: QemuProcess): Promise<void> {
-  for (let i = 0; i < 2000; i++) {
-    const nodes = await q.qmp.execute<Array<{ drv: string }>>('query-named-block-nodes', { flat: true });
-    if (!nodes.some((n) => n.drv === 'mirror_top')) return;
-    await sleep(5);
-  }
-  throw new Error('failover commit did not finish');
 }
 
 describe(`QEMU-native COLO on two real QEMUs (accel ${accel}${accel === 'tcg' ? ': up to the first checkpoint and secondary failover, as QEMU 7.2 deadlocks its TCG primary after it' : ': full cycle'})`, function () {

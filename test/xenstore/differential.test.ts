@@ -19,6 +19,7 @@ import { UnixSocketTransport } from '../../lib/xenstore/transport.js';
 import { startRealXenstored, type RealXenstored } from '../support/real-xenstored.js';
 import { requireFile } from '../support/require-tool.js';
 import { startCliDaemon, type CliDaemon } from './cli-daemon.js';
+import { xorshift32 } from '../support/rng.js';
 
 const TEST_XENSTORE = '/usr/lib/xen-4.17/bin/test-xenstore';
 
@@ -276,15 +277,7 @@ async function orderSession(socket: string): Promise<string[]> {
 const BARRIER = 0x7fffffff;
 
 async function randomSession(socket: string, seed: number, ops: number): Promise<string[]> {
-  let x = seed >>> 0 || 1;
-  const random = (): number => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 0x100000000;
-  };
+  const random = xorshift32(seed);
   const pick = <T>(a: readonly T[]): T => a[Math.floor(random() * a.length)]!;
   const paths = ['/r', '/r/a', '/r/a/b', '/r/a/b/c', '/r/b', '/r/b/x', '/r/a/b/c/d/e', 'rel', 'rel/a'];
   const conns = await Promise.all(

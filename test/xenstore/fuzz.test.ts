@@ -15,22 +15,12 @@ import { PacketParser } from '../../lib/xenstore/parser.js';
 import { serializePacket } from '../../lib/xenstore/serializer.js';
 import { EmbeddedXenstored } from '../../lib/xenstore/server/embedded.js';
 import { UnixSocketTransport } from '../../lib/xenstore/transport.js';
+import { xorshift32 } from '../support/rng.js';
 
 const TARGET_PACKETS = 100_000;
 const TIME_BUDGET_MS = 45_000;
 
-/** xorshift32: reproducible from the seed printed on failure. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 0x100000000;
-  };
-}
+const rng = xorshift32;
 
 const PATHS = ['/', '/fuzz', '/fuzz/a', '/fuzz/a/b', '/fuzz/c', '/fuzz/a/b/c/d', 'rel', 'rel/x', '@introduceDomain', '@releaseDomain', '', '//', '/fuzz/', '/fuzz/ bad', '/fuzz/' + 'x'.repeat(2100), '/tool/xenstored', '/local/domain/3/x'];
 const WORDS = ['0', '1', '-1', '3', '65535', '4294967296', 'x', 'T', 'F', 'r1', 'n0', 'b3', 'w65535', 'z9', 'help', 'check', 'quota', 'print', ''];

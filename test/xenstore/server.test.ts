@@ -3,16 +3,8 @@ import type { Xenstore } from '../../lib/xenstore/api.js';
 import { XsClient } from '../../lib/xenstore/client.js';
 import { XsError, XsOp, joinStrings } from '../../lib/xenstore/messages.js';
 import { EmbeddedXenstored } from '../../lib/xenstore/server/embedded.js';
+import { code } from './suite.js';
 
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'ok';
-  } catch (e) {
-    if (e instanceof XsError) return e.code;
-    throw e;
-  }
-}
 
 describe('embedded xenstored: permissions and domain identity', () => {
   let d: EmbeddedXenstored;

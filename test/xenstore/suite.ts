@@ -15,7 +15,8 @@ async function nextEvent(w: XsWatch, ms = 2000): Promise<WatchEvent | 'timeout'>
   return (await w.next(ms)) ?? 'timeout';
 }
 
-async function code(p: Promise<unknown>): Promise<string> {
+/** 'ok', or the errno name a xenstore request failed with. */
+export async function code(p: Promise<unknown>): Promise<string> {
   try {
     await p;
     return 'ok';
