@@ -5,7 +5,6 @@
  * written on the primary and checkpointed, the primary is SIGKILLed, the secondary takes over,
  * and its disk is checked block by block against what the primary had at the checkpoint.
  */
-import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -60,12 +59,6 @@ export function missingTools(): Array<{ path: string; pkg: string }> {
       return true;
     }
   });
-}
-
-/** apt-get install, when running as root; returns the error text, or null on success. */
-export function installTools(pkgs: string[]): string | null {
-  const r = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', ...pkgs], { encoding: 'utf8', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  return r.status === 0 ? null : `${r.stderr || r.stdout}`.trim().split('\n').slice(-3).join('\n');
 }
 
 /** libxl_device_disk for one side, from its xl disk spec, through setdefault. */

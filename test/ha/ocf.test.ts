@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,7 +49,15 @@ describe('OCF resource agent ocf/colo-xl (promotable)', function () {
 
   it('passes ocf-tester (start, stop, monitor, promote, demote, notify) with a real QEMU', () => {
     const args = [...commonArgs().filter((a) => a !== '-S'), '-drive', `if=ide,index=0,file=${createImage(join(dir, 'd.qcow2'), '16M')},driver=qcow2`].join(' ');
-    const r = spawnSync(OCF_TESTER, ['-n', 'colo1', '-o', `qemu_args=${args}`, '-o', `colo_xl=${wrapper}`, '-o', `state_dir=${state}`, AGENT], { encoding: 'utf8', timeout: 110_000 });
+    // ocf-tester runs meta-data as nobody (rc 126 "too restrictive permissions" otherwise), and a
+    // checkout under /root is 0700: test the agent installed where all may read it, as Pacemaker's
+    // resource.d is.
+    const installed = mkdtempSync(join(tmpdir(), 'colo-xl-ocf-agent-'));
+    chmodSync(installed, 0o755);
+    copyFileSync(AGENT, join(installed, 'colo-xl'));
+    chmodSync(join(installed, 'colo-xl'), 0o755);
+    const r = spawnSync(OCF_TESTER, ['-n', 'colo1', '-o', `qemu_args=${args}`, '-o', `colo_xl=${wrapper}`, '-o', `state_dir=${state}`, join(installed, 'colo-xl')], { encoding: 'utf8', timeout: 110_000 });
+    rmSync(installed, { recursive: true, force: true });
     assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
     assert.match(r.stdout, /passed all tests/);
   });

@@ -3,8 +3,29 @@
  * command — set-up, checkpoints, SIGKILL of the primary, failover, block-by-block check — with
  * a timeline and a verdict. Installs QEMU when missing and run as root, else says what to install.
  */
+import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
 import type { CliContext, Command } from '../command.js';
-import { installTools, missingTools, runDemo, type DemoResult, type DemoStep } from '../../colo/demo.js';
+import { aptInstall, aptRootCommand } from '../apt.js';
+import { missingTools, runDemo, type DemoResult, type DemoStep } from '../../colo/demo.js';
+
+/** Why the demo's QEMUs run under TCG, or null when KVM is used (the same test as pickAccel). */
+export function tcgReason(env: NodeJS.ProcessEnv = process.env, kvm = '/dev/kvm'): string | null {
+  if (env.COLO_XL_ACCEL === 'tcg') return 'COLO_XL_ACCEL=tcg asks for it';
+  if (env.COLO_XL_ACCEL === 'kvm') return null;
+  try {
+    closeSync(openSync(kvm, 'r+'));
+    return null;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return `${kvm} does not exist on this machine`;
+    if (code === 'EACCES' || code === 'EPERM') {
+      const gid = statSync(kvm).gid;
+      const group = readFileSync('/etc/group', 'utf8').split('\n').map((l) => l.split(':')).find((f) => f[2] === String(gid))?.[0] ?? `gid ${gid}`;
+      return `${kvm} is not open to uid ${process.getuid?.()} (join group ${group}: usermod -aG ${group} $USER, then log in again)`;
+    }
+    return `${kvm} cannot be opened (${code})`;
+  }
+}
 
 const ms = (x: number): string => `${x.toFixed(1)} ms`;
 
@@ -38,21 +59,24 @@ async function run(ctx: CliContext, argv: string[]): Promise<number> {
   if (missing.length > 0) {
     const pkgs = [...new Set(missing.map((m) => m.pkg))];
     if (process.getuid?.() === 0) {
-      if (!json) ctx.io.out(`installing ${pkgs.join(' ')} (apt-get)…\n`);
-      const err = installTools(pkgs);
+      const err = aptInstall(pkgs, { onStep: (what) => json || ctx.io.out(`colo-xl demo: ${what}…\n`) });
       if (err !== null) {
         ctx.io.err(`colo-xl demo: apt-get install ${pkgs.join(' ')} failed:\n${err}\n`);
         return 1;
       }
     } else {
       ctx.io.err(
-        `colo-xl demo: ${missing.map((m) => m.path).join(' and ')} missing.\n` +
-          `Install them with:  sudo apt-get install ${pkgs.join(' ')}\n`,
+        `colo-xl demo: ${missing.map((m) => `${m.path} (Debian package ${m.pkg})`).join(' and ')} missing.\n` +
+          `Install as root with:  ${aptRootCommand(pkgs, ctx.env)}\n`,
       );
       return 1;
     }
   }
-  if (!json) ctx.io.out('colo-xl demo: COLO disk replication between two QEMUs on this machine\n\n');
+  const tcg = tcgReason(ctx.env);
+  if (!json) {
+    ctx.io.out('colo-xl demo: COLO disk replication between two QEMUs on this machine\n');
+    ctx.io.out(tcg === null ? 'accelerator: KVM\n\n' : `accelerator: TCG (software emulation, slower), not KVM: ${tcg}\n\n`);
+  }
   try {
     const r = await runDemo((s) => {
       if (!json) printStep(ctx, s);
@@ -62,6 +86,7 @@ async function run(ctx: CliContext, argv: string[]): Promise<number> {
         JSON.stringify({
           verdict: r.pass ? 'pass' : 'fail',
           accel: r.accel,
+          ...(tcg === null ? {} : { tcgReason: tcg }),
           setupMs: r.setupMs,
           checkpointMs: r.checkpointMs,
           failoverMs: r.failoverMs,
