@@ -52,7 +52,8 @@ say "mmdebstrap: $((SECONDS - t0)) s"
 # Node.js: the binary, npm/npx/corepack and their modules, the headers node-gyp builds against.
 node_bin=$(node -p process.execPath)
 prefix=$(dirname "$(dirname "$node_bin")")
-copy() { [ -e "$1" ] || [ -L "$1" ] || return 0; cp -a --parents "$1" "$root"; }
+# (from /: cp -a --parents resolves the parents it copies attributes from against the cwd)
+copy() { [ -e "$1" ] || [ -L "$1" ] || return 0; (cd / && cp -a --parents "${1#/}" "$root"); }
 copy "$node_bin"
 for p in "$prefix"/bin/npm "$prefix"/bin/npx "$prefix"/bin/corepack "$prefix"/lib/node_modules \
          "$prefix"/include/node "$prefix"/etc/npmrc /usr/local/etc/npmrc; do copy "$p"; done
