@@ -97,7 +97,6 @@ unshare --mount --propagation private -- /bin/bash -euc '
   mount -t proc proc "$root/proc"
   mount --rbind /sys "$root/sys"
   mount --rbind /dev "$root/dev"
-  mount -t tmpfs -o mode=1777 tmpfs "$root/tmp"
   mount -t tmpfs -o mode=0755 tmpfs "$root/run"
   cd "$root"
   mkdir -p .oldroot
