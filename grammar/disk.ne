@@ -43,6 +43,8 @@ const prefixes = [
   'tapdisk', 'tap2', 'tap', 'aio', 'ioemu', 'file', 'phy',
 ];
 
+const PREFIX = `(?:${prefixes.join('|')})`;
+
 const lexer = moo.compile({
   // `[ \t\n]+/([^ \t\n].*)?`: the whole blank run plus the rest of the line. Only a positional
   // run that crosses a newline after the blanks is longer (then the blanks belong to a value).
@@ -67,7 +69,12 @@ const lexer = moo.compile({
   // `[a-z][-a-z0-9]*=[^,],?`: exactly one non-comma character after '=' (libxlu's quirk).
   unknown: { match: /[a-z][-a-z0-9]*=[^,],?/, lineBreaks: true },
   flag: new RegExp(`(?:${flags.join('|')})(?:,|(?![^=,]))`),
-  prefix: new RegExp(`(?:${prefixes.join('|')}):(?!${RUN_CROSSES_NEWLINE})`),
+  // Stacked prefixes (`tap:qcow2:`, with the blanks between them) are one moo token, split again
+  // below: the look-ahead is the same at each of them (prefix names hold no '=', ',' or newline,
+  // and no newline may follow in the run), and testing it once keeps the scan linear; one token
+  // per prefix would rescan the rest of the run at every prefix (`'raw:'.repeat(n)`: n² steps).
+  // The look-ahead for a name comes first so that other text never pays for the run test.
+  prefix: new RegExp(`(?=${PREFIX}:)(?!${RUN_CROSSES_NEWLINE})(?:${PREFIX}:[ \\t]*)+`),
   // `[a-z][a-z0-9]*:/([^a-z0-9].*)?`: the context is empty before a letter or digit (the
   // positional run is then longer), else it is one character plus the rest of that line.
   badprefix: new RegExp(
@@ -92,6 +99,20 @@ const lexer = moo.compile({
 var parameter: any = { test: (t: moo.Token) => t.type !== 'ws' };
 const ruleNames = new Set(['ws', 'kv', 'unknown', 'flag', 'prefix', 'badprefix', 'positional', 'bad']);
 lexer.has = (name: string) => ruleNames.has(name);
+
+// One parameter onto the list; a prefix stack becomes one token per prefix, as flex scans it
+// (the blanks between them are blanks: skipped).
+const PREFIX_PIECE = new RegExp(`${PREFIX}:`, 'g');
+function pushParameter(params: moo.Token[], t: moo.Token): moo.Token[] {
+  if (t.type !== 'prefix') {
+    params.push(t);
+    return params;
+  }
+  for (const m of t.text.matchAll(PREFIX_PIECE)) {
+    params.push({ ...t, text: m[0], value: m[0], offset: t.offset + m.index!, col: t.col + m.index! });
+  }
+  return params;
+}
 %}
 
 @lexer lexer
@@ -101,4 +122,4 @@ lexer.has = (name: string) => ruleNames.has(name);
 spec ->
     null                 {% () => [] %}
   | spec %ws             {% ([params]) => params %}
-  | spec %parameter      {% ([params, t]) => { params.push(t); return params; } %}
+  | spec %parameter      {% ([params, t]) => pushParameter(params, t) %}

@@ -4,68 +4,16 @@
  */
 import { nearley } from '../util/cjs.js';
 import grammar from '../../grammar/disk.js';
-import { DiskParseContext, DiskScannerFatal, type DiskSpecMessage, type DiskToken } from './scanner.js';
+import { cString, fromBytes, toBytes } from './bytes.js';
+import { DiskSpecError } from './report.js';
+import { DiskParseContext, DiskScannerFatal, type DiskToken } from './scanner.js';
 import { deviceDiskInit, type DeviceDisk } from './types.js';
 
 export { DiskScannerFatal } from './scanner.js';
 export type { DiskSpecMessage } from './scanner.js';
+export { DiskSpecError, DISK_SPEC_REPORT_LIMIT, formatDiskSpecMessage } from './report.js';
 
 const compiled = nearley.Grammar.fromCompiled(grammar);
-
-/**
- * libxlu scans bytes, and some rules take exactly one byte (the unknown-parameter quirk), so the
- * scan runs over a "byte string": one UTF-16 unit per UTF-8 byte.
- */
-function toBytes(s: string): string {
-  return ASCII.test(s) ? s : Buffer.from(s, 'utf8').toString('latin1');
-}
-function fromBytes(s: string): string {
-  return ASCII.test(s) ? s : Buffer.from(s, 'latin1').toString('utf8');
-}
-const ASCII = /^[\x00-\x7f]*$/;
-
-/** The report line libxlu prints for one message (xlu__disk_err). */
-export function formatDiskSpecMessage(source: string, m: DiskSpecMessage): string {
-  const near = m.near === null ? '' : `: near \`${m.near}'`;
-  // printf("%s") of a NULL spec: glibc prints "(null)" (only reachable with no strings at all).
-  return `${source}: config parsing error in disk specification: ${m.message}${near} in \`${m.spec ?? '(null)'}'\n`;
-}
-
-/** A specification libxlu refuses (xlu_disk_parse returned EINVAL). */
-export class DiskSpecError extends Error {
-  /** Exactly what libxlu writes to its report stream: every line, each ending in a newline. */
-  readonly report: string;
-  /**
-   * The same as bytes. They differ from `report` only where libxlu quotes part of a multi-byte
-   * character (its unknown-parameter rule takes one byte after '=').
-   */
-  readonly reportBytes: Buffer;
-  readonly errors: readonly DiskSpecMessage[];
-  constructor(
-    readonly source: string,
-    byteMessages: readonly DiskSpecMessage[],
-    /** The disk as far as the parser filled it before giving up. */
-    readonly partial: DeviceDisk,
-  ) {
-    const src = toBytes(source);
-    const reportBytes = Buffer.from(byteMessages.map((m) => formatDiskSpecMessage(src, m)).join(''), 'latin1');
-    const report = reportBytes.toString('utf8');
-    // A refused spec is an answer, not a bug in colo-xl: no stack trace to capture (it would
-    // cost more than the whole parse).
-    const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
-    super(report.trimEnd());
-    Error.stackTraceLimit = limit;
-    this.name = 'DiskSpecError';
-    this.report = report;
-    this.reportBytes = reportBytes;
-    this.errors = byteMessages.map((m) => ({
-      message: m.message,
-      near: m.near === null ? null : fromBytes(m.near),
-      spec: m.spec === null ? null : fromBytes(m.spec),
-    }));
-  }
-}
 
 /** The disk's strings back from byte strings to text. */
 function decodeDisk(disk: DeviceDisk): DeviceDisk {
@@ -79,7 +27,10 @@ const STRING_FIELDS = [
   'backend_domname', 'pdev_path', 'vdev', 'script', 'colo_host', 'colo_export', 'active_disk', 'hidden_disk',
 ] as const;
 
-/** The tokens of one specification string, in order, blanks dropped. */
+/**
+ * The tokens of one specification string, in order, blanks dropped. The string is taken as it
+ * is (a NUL is an ordinary character here; parseDiskSpec cuts at it first).
+ */
 export function tokenizeDiskSpec(spec: string): DiskToken[] {
   const parser = new nearley.Parser(compiled);
   parser.feed(spec);
@@ -121,13 +72,23 @@ export interface ParseDiskSpecOptions {
 
 /**
  * Parses an xl disk specification into a libxl_device_disk, exactly as Xen 4.17's libxlutil
- * does. Several strings fill one disk, as `xl block-attach <dom> <word>...` does. Throws
- * DiskSpecError (with libxlu's report text) for a refused spec, and DiskScannerFatal where the
- * real scanner would abort the process.
+ * does. Several strings fill one disk, as `xl block-attach <dom> <word>...` does.
+ *
+ * NUL: each string, and `options.source`, ends at its first NUL character, because that is all
+ * the C function sees (`xlu_disk_parse` takes C strings; a command line cannot carry a NUL at
+ * all). `'vdev=xvda,target=/a\0,target=/b'` is the disk `vdev=xvda,target=/a`, and the report
+ * quotes the string only up to the NUL: the same disk, and the same words, as libxlutil.
+ *
+ * Throws DiskSpecError for a refused spec: its `report` is libxlu's text, cut after
+ * DISK_SPEC_REPORT_LIMIT bytes with a last line saying so (libxlu repeats the whole spec in every
+ * message, which for long specs of many errors grows with the square of their length); its
+ * `errors` and `reportLines()` give every message. Throws DiskScannerFatal where the real scanner
+ * would abort the process. Time and memory are linear in the length of the input.
  */
 export function parseDiskSpec(spec: string | readonly string[], options: ParseDiskSpecOptions = {}): DeviceDisk {
-  const specs = (typeof spec === 'string' ? [spec] : spec).map(toBytes);
-  const source = options.source ?? 'command line';
+  // what crosses the C interface: C strings (cut at NUL), scanned as bytes
+  const specs = (typeof spec === 'string' ? [spec] : spec).map((s) => toBytes(cString(s)));
+  const source = cString(options.source ?? 'command line');
   const disk = deviceDiskInit();
   const dpc = new DiskParseContext(disk);
   try {

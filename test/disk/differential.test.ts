@@ -13,6 +13,8 @@ import { generateDiskCorpus, DEFAULT_CORPUS_SEED, DEFAULT_CORPUS_SIZE, type Corp
 import { fixedCorpus } from '../support/disk-corpus-fixed.js';
 import { describeMismatch, libxluOutcome, mismatchClass, ourOutcome, sameOutcome, type Outcome } from '../support/libxlu-oracle.js';
 import { requireFile } from '../support/require-tool.js';
+import { DiskSpecError, parseDiskSpec } from '../../lib/disk/parse.js';
+import { assertBoundedReport } from './report-bound.js';
 import {
   libxluParseDisk,
   libxluParseDisks,
@@ -186,6 +188,24 @@ describe('disk-spec parser vs libxlutil 4.17 (differential)', function () {
   describe('agreement', function () {
     it('agrees with libxlutil on every corpus entry: outcome, JSON text and report text', function () {
       assertAgreement(corpus, real);
+    });
+
+    it('keeps libxlu\'s report whole in DiskSpecError.report up to the bound, then cuts it at a line', function () {
+      let cut = 0;
+      corpus.forEach((e, i) => {
+        const r = real[i]!;
+        if (r.rc !== 22 || r.fatal) return;
+        try {
+          parseDiskSpec(e.specs);
+        } catch (err) {
+          assert.ok(err instanceof DiskSpecError, String(err));
+          if (assertBoundedReport(err.reportBytes, r.reportBytes) > 0) cut++;
+          return;
+        }
+        assert.fail(`${JSON.stringify(e.specs)} accepted`);
+      });
+      // the corpus holds one spec (2,200 repeated vdevs: a 34 MB report) that goes over
+      assert.ok(cut >= 1, 'no corpus entry reaches the report bound');
     });
 
     it('agrees on the several-string disks with other report sources', function () {

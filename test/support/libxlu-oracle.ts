@@ -25,7 +25,9 @@ export function ourOutcome(specs: readonly string[], source?: string): Outcome {
     const disk = parseDiskSpec(specs, source === undefined ? {} : { source });
     return { kind: 'ok', json: diskToJson(disk) };
   } catch (e) {
-    if (e instanceof DiskSpecError) return { kind: 'error', report: e.report };
+    // libxlu's whole text, as xl streams it (`report` holds it only up to DISK_SPEC_REPORT_LIMIT
+    // bytes; test/disk/differential.test.ts checks that bound against libxlu separately)
+    if (e instanceof DiskSpecError) return { kind: 'error', report: [...e.reportLines()].join('') };
     if (e instanceof DiskScannerFatal) return { kind: 'fatal', text: e.report };
     return { kind: 'crash', message: e instanceof Error ? (e.stack ?? e.message) : String(e) };
   }
