@@ -21,11 +21,12 @@ export { openXenstore, defaultStatePath, type OpenXenstoreOptions } from './xens
 export { UnixSocketTransport, XenbusDeviceTransport, defaultSocketPath, type XsTransport } from './xenstore/transport.js';
 export { EmbeddedXenstored, type EmbeddedOptions } from './xenstore/server/embedded.js';
 export { StateLockedError } from './xenstore/server/lock.js';
-export { QMPError, ConnectError as QMPConnectError, StateError as QMPStateError, ProtocolError as QMPProtocolError, GreetingError, NegotiationError, BadReplyError, ExecuteError, ExecInterruptedError, TimeoutError as QMPTimeoutError, CapabilityError } from './qmp/errors.js';
+export { QMPError, ConnectError as QMPConnectError, StateError as QMPStateError, ProtocolError as QMPProtocolError, GreetingError, NegotiationError, BadReplyError, ExecuteError, ExecInterruptedError, TimeoutError as QMPTimeoutError, CapabilityError, ConnectionClosedError as QMPConnectionClosedError, MessageTooLongError as QMPMessageTooLongError, NestingTooDeepError as QMPNestingTooDeepError, TruncatedMessageError as QMPTruncatedMessageError, UnexpectedReplyError as QMPUnexpectedReplyError } from './qmp/errors.js';
 export { QMPClient, type ExecuteOptions, type TraceEntry } from './qmp/client.js';
 export { EventListener, type EventFilter } from './qmp/events.js';
 export { Runstate, type QmpAddress, type ConnectOptions as QmpConnectOptions } from './qmp/protocol.js';
 export type { QmpMessage, QmpEvent, QmpGreeting } from './qmp/message.js';
+export { DEFAULT_MAX_LINE_BYTES as QMP_DEFAULT_MAX_LINE_BYTES, DEFAULT_MAX_DEPTH as QMP_DEFAULT_MAX_DEPTH, type QmpLimits } from './qmp/framing.js';
 export { QemuCapabilities, requireFeature, XEN_DISK_REPLICATION, QEMU_COLO, type FeatureNeeds } from './qmp/probe.js';
 export { ColoError, ReplicationStatusError, type ColoSide } from './colo/errors.js';
 export { type ColoDisk, coloNodeName, coloQdiskSetupSecondary, coloQdiskSavePreresume, coloQdiskTeardownPrimary, startReplication, stopReplication, coloDoCheckpoint, queryXenReplicationStatus } from './colo/qdisk.js';

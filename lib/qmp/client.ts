@@ -7,12 +7,13 @@ import {
   BadReplyError,
   ExecInterruptedError,
   ExecuteError,
-  GreetingError,
+  excerpt,
   NegotiationError,
   StateError,
   TimeoutError,
+  UnexpectedReplyError,
 } from './errors.js';
-import { isEvent, isGreeting, isReply, type QmpEvent, type QmpGreeting, type QmpMessage } from './message.js';
+import { checkGreeting, isEvent, isReply, type QmpEvent, type QmpGreeting, type QmpMessage } from './message.js';
 import { AsyncProtocol, Runstate, type ConnectOptions, type QmpAddress } from './protocol.js';
 
 export interface ExecuteOptions {
@@ -34,11 +35,18 @@ export interface TraceEntry {
   at: number;
 }
 
+/** How many dropped replies a client remembers (the newest); a peer could send any number. */
+const DROPPED_REPLIES_KEPT = 32;
+
 export class QMPClient extends AsyncProtocol {
   greeting: QmpGreeting | null = null;
   defaultTimeoutMs = 30_000;
-  /** Replies whose id matched no waiting command (e.g. after that command timed out). */
-  droppedReplies: QmpMessage[] = [];
+  /**
+   * Replies whose id matched no waiting command (e.g. after that command timed out), newest
+   * last, at most DROPPED_REPLIES_KEPT of them; `droppedCount` counts them all.
+   */
+  readonly droppedReplies: UnexpectedReplyError[] = [];
+  droppedCount = 0;
   private nextId = 0;
   private readonly pending = new Map<string, Pending>();
   private readonly listeners = new Set<EventListener>();
@@ -60,22 +68,20 @@ export class QMPClient extends AsyncProtocol {
   }
 
   protected async establishSession(): Promise<void> {
-    const greeting = await this.recvSession();
-    if (this.tracer) this.tracer({ dir: 'recv', msg: greeting, at: Date.now() });
-    if (!isGreeting(greeting)) {
-      throw new GreetingError(`expected a QMP greeting, got ${JSON.stringify(greeting).slice(0, 200)}`, greeting);
-    }
-    this.greeting = greeting;
+    this.greeting = null;
+    const first = await this.recvSession();
+    this.trace('recv', first.msg);
+    this.greeting = checkGreeting(first.msg, first.raw);
     const id = this.newId();
     const sent: QmpMessage = { execute: 'qmp_capabilities', id };
     this.sendTraced(sent);
-    const reply = await this.recvSession();
-    if (this.tracer) this.tracer({ dir: 'recv', msg: reply, at: Date.now() });
+    const { msg: reply, raw } = await this.recvSession();
+    this.trace('recv', reply);
     if (!isReply(reply) || reply.id !== id) {
-      throw new NegotiationError(`unexpected reply to qmp_capabilities: ${JSON.stringify(reply).slice(0, 200)}`, reply);
+      throw new NegotiationError(`unexpected reply to qmp_capabilities: ${excerpt(raw, 200)}`, raw);
     }
     if ('error' in reply) {
-      throw new NegotiationError(`qmp_capabilities refused: ${JSON.stringify(reply.error)}`, reply);
+      throw new NegotiationError(`qmp_capabilities refused: ${excerpt(raw, 200)}`, raw);
     }
   }
 
@@ -125,7 +131,8 @@ export class QMPClient extends AsyncProtocol {
   async hmp(commandLine: string, opts: ExecuteOptions = {}): Promise<string> {
     const out = await this.execute<unknown>('human-monitor-command', { 'command-line': commandLine }, opts);
     if (typeof out !== 'string') {
-      throw new BadReplyError(`human-monitor-command returned ${JSON.stringify(out)}, not a string`, out);
+      const got = String(JSON.stringify(out));
+      throw new BadReplyError(`human-monitor-command returned ${excerpt(got, 200)}, not a string`, got);
     }
     return out;
   }
@@ -157,22 +164,28 @@ export class QMPClient extends AsyncProtocol {
     }
   }
 
-  protected onMessage(msg: QmpMessage): void {
-    if (this.tracer) this.tracer({ dir: 'recv', msg, at: Date.now() });
+  /** Throws (a BadReplyError) on a message that breaks the protocol: the session then ends. */
+  protected onMessage(msg: QmpMessage, raw: string): void {
+    this.trace('recv', msg);
     if (isEvent(msg)) {
       for (const l of this.listeners) l.deliver(msg);
       return;
     }
-    if (!isReply(msg)) {
-      this.failAll(new BadReplyError(`QMP: neither reply nor event: ${JSON.stringify(msg).slice(0, 200)}`, msg));
-      return;
+    if (!isReply(msg)) throw new BadReplyError(`QMP: neither reply nor event: ${excerpt(raw, 200)}`, raw);
+    let key: unknown = msg.id;
+    if (!('id' in msg)) {
+      // QEMU answers a request it could not parse with an id-less error; it handles commands in
+      // order, so that reply belongs to the oldest command still waiting. Every command we send
+      // has an id, so an id-less *return* is no answer to anything of ours.
+      if (!('error' in msg)) throw new BadReplyError(`QMP: a return without an id: ${excerpt(raw, 200)}`, raw);
+      key = this.pending.keys().next().value;
     }
-    // QEMU answers a request it could not parse with an id-less error; it handles commands in
-    // order, so that reply belongs to the oldest command still waiting.
-    const key = 'id' in msg ? (msg.id as string) : this.pending.keys().next().value;
-    const p = key === undefined ? undefined : this.pending.get(key);
+    const p = typeof key === 'string' ? this.pending.get(key) : undefined;
     if (!p) {
-      this.droppedReplies.push(msg);
+      // qmp-spec "Commands Responses": clients should drop responses with an unknown id
+      this.droppedCount++;
+      this.droppedReplies.push(new UnexpectedReplyError(raw, msg.id));
+      if (this.droppedReplies.length > DROPPED_REPLIES_KEPT) this.droppedReplies.shift();
       return;
     }
     this.pending.delete(key as string);
@@ -191,16 +204,12 @@ export class QMPClient extends AsyncProtocol {
     this.listeners.clear();
   }
 
-  private failAll(e: Error): void {
-    for (const p of this.pending.values()) {
-      if (p.timer) clearTimeout(p.timer);
-      p.reject(e);
-    }
-    this.pending.clear();
+  private trace(dir: TraceEntry['dir'], msg: QmpMessage): void {
+    if (this.tracer) this.tracer({ dir, msg, at: Date.now() });
   }
 
   private sendTraced(msg: QmpMessage): void {
-    if (this.tracer) this.tracer({ dir: 'send', msg, at: Date.now() });
+    this.trace('send', msg);
     this.send(msg);
   }
 

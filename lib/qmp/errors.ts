@@ -25,27 +25,86 @@ export class StateError extends QMPError {
   }
 }
 
-/** The server broke the protocol: the session cannot be trusted any longer. */
+/** The most of a peer's input an error keeps: enough to log, never the whole 16 MiB. */
+export const RECEIVED_EXCERPT_CHARS = 1024;
+
+/** `text` cut to `max` characters, marked when cut; for error messages and `received`. */
+export function excerpt(text: string, max = RECEIVED_EXCERPT_CHARS): string {
+  return text.length <= max ? text : `${text.slice(0, max)}…`;
+}
+
+/**
+ * The server broke the protocol: the session cannot be trusted any longer. `received` is the start
+ * of what it sent (at most RECEIVED_EXCERPT_CHARS characters), `receivedBytes` how long it was.
+ */
 export class ProtocolError extends QMPError {
-  constructor(
-    message: string,
-    readonly received?: unknown,
-  ) {
-    super(message);
+  readonly received: string;
+  readonly receivedBytes: number;
+  constructor(message: string, received = '', options?: { cause?: unknown; receivedBytes?: number }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.received = excerpt(received);
+    this.receivedBytes = options?.receivedBytes ?? Buffer.byteLength(received);
   }
 }
+
+/** The peer closed the connection (between messages); see TruncatedMessageError for mid-message. */
+export class ConnectionClosedError extends ProtocolError {}
 
 export class GreetingError extends ProtocolError {}
 export class NegotiationError extends ProtocolError {}
 
-/** A reply that is not JSON, not an object, or not shaped like a QMP message. */
+/** A message that is not JSON, not an object, or not shaped like a QMP message. */
 export class BadReplyError extends ProtocolError {
   constructor(
     message: string,
-    received: unknown,
+    received: string,
     readonly sent?: QmpMessage,
   ) {
     super(message, received);
+  }
+}
+
+/** JSON nested deeper than the limit (QEMU's own parser refuses more than 1024 levels). */
+export class NestingTooDeepError extends BadReplyError {
+  constructor(
+    received: string,
+    readonly limit: number,
+  ) {
+    super(`QMP: message nested deeper than ${limit} levels: ${excerpt(received, 200)}`, received);
+  }
+}
+
+/** A line longer than the limit; the reader stopped buffering it at the limit. */
+export class MessageTooLongError extends ProtocolError {
+  constructor(
+    head: string,
+    readonly limit: number,
+    receivedBytes: number,
+  ) {
+    super(`QMP: message longer than ${limit} bytes (${receivedBytes} read without a newline): ${excerpt(head, 200)}`, head, {
+      receivedBytes,
+    });
+  }
+}
+
+/** The peer closed the connection in the middle of a message. */
+export class TruncatedMessageError extends ProtocolError {
+  constructor(head: string, receivedBytes?: number) {
+    super(`QMP: connection closed in the middle of a message: ${excerpt(head, 200)}`, head, { receivedBytes });
+  }
+}
+
+/**
+ * A reply whose id matches no waiting command (typically one that arrived after its command timed
+ * out). The QMP spec tells clients to drop these, so it is recorded (QMPClient.droppedReplies), not
+ * thrown.
+ */
+export class UnexpectedReplyError extends ProtocolError {
+  constructor(
+    received: string,
+    readonly id: unknown,
+  ) {
+    super(`QMP: reply for no waiting command (id ${excerpt(String(JSON.stringify(id)), 80)}): ${excerpt(received, 200)}`, received);
   }
 }
 
@@ -59,7 +118,7 @@ export class ExecuteError extends QMPError {
   ) {
     const err = (received.error ?? {}) as { class?: string; desc?: string };
     const cmd = typeof sent.execute === 'string' ? sent.execute : String(sent['exec-oob']);
-    super(`${cmd}: ${err.class ?? 'GenericError'}: ${err.desc ?? '(no description)'}`);
+    super(`${cmd}: ${err.class ?? 'GenericError'}: ${excerpt(err.desc ?? '(no description)', 2000)}`);
     this.errorClass = err.class ?? 'GenericError';
     this.desc = err.desc ?? '';
   }

@@ -1,9 +1,12 @@
 /**
  * QMP wire messages: one JSON object per line (QEMU ends them with "\r\n"). A message is a plain
  * JSON object; the helpers here tell greetings, replies and events apart and check their shape,
- * as qemu's python/qemu/qmp/message.py and the reader of qmp_client.py do.
+ * as qemu's python/qemu/qmp/message.py and the reader of qmp_client.py do. Every check throws a
+ * ProtocolError subclass that carries the start of the line received, never a bare TypeError or
+ * RangeError, whatever the peer sent.
  */
-import { BadReplyError } from './errors.js';
+import { BadReplyError, excerpt, GreetingError, NestingTooDeepError } from './errors.js';
+import { DEFAULT_MAX_DEPTH } from './framing.js';
 
 export type QmpMessage = Record<string, unknown>;
 
@@ -21,9 +24,32 @@ export function isEvent(msg: QmpMessage): msg is QmpMessage & QmpEvent {
   return typeof msg.event === 'string';
 }
 
-export function isGreeting(msg: QmpMessage): msg is QmpMessage & QmpGreeting {
-  const qmp = msg.QMP as { version?: unknown; capabilities?: unknown } | undefined;
-  return typeof qmp === 'object' && qmp !== null && typeof qmp.version === 'object' && Array.isArray(qmp.capabilities);
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** What is wrong with a greeting (qmp-spec "Server Greeting"), or null if nothing is. */
+function greetingFault(msg: QmpMessage): string | null {
+  const qmp = msg.QMP;
+  if (!isObject(qmp)) return 'no "QMP" object';
+  if (!isObject(qmp.version)) return '"QMP.version" is not an object';
+  const { qemu, package: pkg } = qmp.version;
+  if (!isObject(qemu)) return '"QMP.version.qemu" is not an object';
+  for (const k of ['major', 'minor', 'micro']) {
+    if (!Number.isInteger(qemu[k])) return `"QMP.version.qemu.${k}" is not an integer`;
+  }
+  if (typeof pkg !== 'string') return '"QMP.version.package" is not a string';
+  if (!Array.isArray(qmp.capabilities) || !qmp.capabilities.every((c) => typeof c === 'string')) {
+    return '"QMP.capabilities" is not an array of strings';
+  }
+  return null;
+}
+
+/** Checks the first message of a session; `raw` is its line, for the error. */
+export function checkGreeting(msg: QmpMessage, raw: string): QmpGreeting {
+  const fault = greetingFault(msg);
+  if (fault !== null) throw new GreetingError(`expected a QMP greeting (${fault}), got ${excerpt(raw, 200)}`, raw);
+  return msg as unknown as QmpGreeting;
 }
 
 /** A reply to a command: exactly one of "return" / "error", plus the id we sent, if any. */
@@ -31,50 +57,63 @@ export function isReply(msg: QmpMessage): boolean {
   return ('return' in msg) !== ('error' in msg);
 }
 
-/** Parses one line; anything that is not a JSON object is a protocol violation. */
-export function parseMessage(line: string): QmpMessage {
+/**
+ * Whether `text` nests arrays and objects deeper than `max`, counted outside strings as QEMU's
+ * json-streamer.c does. Checked before JSON.parse so a hostile line is refused before it is built
+ * (V8 parses any depth, but JSON.stringify and every recursive walk of the value then overflow the
+ * stack). Skips each string with indexOf, so a long string value costs little.
+ */
+export function nestsDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      i = closingQuote(text, i);
+      if (i < 0) return false; // unterminated: JSON.parse reports it
+    } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      if (++depth > max) return true;
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      depth--;
+    }
+  }
+  return false;
+}
+
+/** Index of the quote that ends the string opened at `open`, or -1. */
+function closingQuote(text: string, open: number): number {
+  for (let j = text.indexOf('"', open + 1); j !== -1; j = text.indexOf('"', j + 1)) {
+    let backslashes = 0;
+    while (text.charCodeAt(j - 1 - backslashes) === 0x5c) backslashes++;
+    if (backslashes % 2 === 0) return j;
+  }
+  return -1;
+}
+
+/** Parses one line; anything that is not a JSON object of a sane shape is a protocol violation. */
+export function parseMessage(line: string, maxDepth = DEFAULT_MAX_DEPTH): QmpMessage {
+  if (nestsDeeperThan(line, maxDepth)) throw new NestingTooDeepError(line, maxDepth);
   let value: unknown;
   try {
     value = JSON.parse(line);
   } catch (e) {
-    throw new BadReplyError(`QMP: not JSON: ${line.slice(0, 200)} (${(e as Error).message})`, line);
+    throw new BadReplyError(`QMP: not JSON: ${excerpt(line, 200)} (${(e as Error).message})`, line);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new BadReplyError(`QMP: not a JSON object: ${line.slice(0, 200)}`, value);
+  if (!isObject(value)) {
+    throw new BadReplyError(`QMP: not a JSON object: ${excerpt(line, 200)}`, line);
   }
-  const msg = value as QmpMessage;
-  if ('error' in msg) {
-    const err = msg.error as { class?: unknown; desc?: unknown } | null;
-    if (typeof err !== 'object' || err === null || typeof err.class !== 'string' || typeof err.desc !== 'string') {
-      throw new BadReplyError(`QMP: malformed error object: ${line.slice(0, 200)}`, value);
+  if ('error' in value) {
+    const err = value.error;
+    if (!isObject(err) || typeof err.class !== 'string' || typeof err.desc !== 'string') {
+      throw new BadReplyError(`QMP: malformed error object: ${excerpt(line, 200)}`, line);
     }
   }
-  return msg;
+  if ('event' in value && (typeof value.event !== 'string' || ('data' in value && !isObject(value.data)))) {
+    throw new BadReplyError(`QMP: malformed event: ${excerpt(line, 200)}`, line);
+  }
+  return value;
 }
 
 /** Serialises a message as one line; JSON.stringify never emits a raw newline. */
 export function encodeMessage(msg: QmpMessage): string {
   return JSON.stringify(msg) + '\n';
-}
-
-/**
- * Turns a byte stream into lines whatever the chunking: a message may be split over many reads,
- * and many messages may arrive in one read.
- */
-export class LineSplitter {
-  private pending = '';
-  private readonly decoder = new TextDecoder('utf-8');
-
-  /** Feeds a chunk and returns the complete, non-blank lines it finished. */
-  push(chunk: Uint8Array | string): string[] {
-    this.pending += typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true });
-    const parts = this.pending.split('\n');
-    this.pending = parts.pop() ?? '';
-    return parts.map((l) => l.replace(/\r$/, '')).filter((l) => l.trim() !== '');
-  }
-
-  /** Whatever was received after the last newline (a truncated message at EOF). */
-  get rest(): string {
-    return this.pending;
-  }
 }

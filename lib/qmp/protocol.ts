@@ -5,8 +5,9 @@
  * where the connection ends (on request, on EOF or on a protocol violation).
  */
 import { createConnection, type Socket } from 'node:net';
-import { BadReplyError, ConnectError, GreetingError, NegotiationError, ProtocolError, StateError, TimeoutError } from './errors.js';
-import { encodeMessage, LineSplitter, parseMessage, type QmpMessage } from './message.js';
+import { ConnectError, ConnectionClosedError, ProtocolError, QMPError, StateError, TimeoutError, TruncatedMessageError } from './errors.js';
+import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_LINE_BYTES, LineSplitter, type QmpLimits } from './framing.js';
+import { encodeMessage, parseMessage, type QmpMessage } from './message.js';
 
 export enum Runstate {
   IDLE = 'IDLE',
@@ -22,19 +23,33 @@ export function formatAddress(address: QmpAddress): string {
   return typeof address === 'string' ? address : `${address.host}:${address.port}`;
 }
 
-export interface ConnectOptions {
+export interface ConnectOptions extends QmpLimits {
   /** Keep retrying a refused/missing socket for this long (QEMU creates it a little after exec). */
   retryMs?: number;
   /** Time allowed for the greeting and negotiation. Default 10 s. */
   timeoutMs?: number;
+  /** Abandons the attempt (retries and set-up); disconnect() during connect does the same. */
+  signal?: AbortSignal;
 }
+
+/** A message as parsed, with its line as received (for errors that must show what was sent). */
+export interface Incoming {
+  msg: QmpMessage;
+  raw: string;
+}
+
+/** A peer gets this many messages ahead of the set-up before it counts as flooding. */
+const MAX_SESSION_QUEUE = 8;
 
 export abstract class AsyncProtocol {
   private state: Runstate = Runstate.IDLE;
   private socket: Socket | null = null;
   private splitter = new LineSplitter();
-  private sessionQueue: QmpMessage[] = [];
-  private sessionWaiter: ((m: QmpMessage | Error) => void) | null = null;
+  private maxDepth = DEFAULT_MAX_DEPTH;
+  private sessionQueue: Incoming[] = [];
+  private sessionWaiter: ((m: Incoming | Error) => void) | null = null;
+  /** The attempt in progress while CONNECTING: how to stop it, and the socket it is opening. */
+  private connecting: { abort: AbortController; opened: Promise<unknown> } | null = null;
   private closing: Promise<void> | null = null;
   private stateListeners: Array<(s: Runstate) => void> = [];
   /** Why the last connection ended, if not on our request. */
@@ -59,27 +74,65 @@ export abstract class AsyncProtocol {
     if (this.state !== Runstate.IDLE) throw new StateError(`connect: already ${this.state}`, this.state);
     this.address = address;
     this.disconnectReason = null;
-    this.splitter = new LineSplitter();
+    this.splitter = new LineSplitter(opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
+    this.maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
     this.sessionQueue = [];
+    // One controller per attempt, so that disconnect() (or the caller's signal) also stops the
+    // retry loop: otherwise its timer outlives the client and keeps Node alive until retryMs.
+    const abort = new AbortController();
+    const onCallerAbort = (): void => abort.abort(opts.signal?.reason);
+    if (opts.signal?.aborted) abort.abort(opts.signal.reason);
+    opts.signal?.addEventListener('abort', onCallerAbort, { once: true });
+    try {
+      const sock = await this.open(address, opts.retryMs ?? 0, abort);
+      await this.setUp(sock, address, opts.timeoutMs ?? 10_000, abort.signal);
+    } finally {
+      opts.signal?.removeEventListener('abort', onCallerAbort);
+      this.connecting = null;
+    }
+  }
+
+  /** The CONNECTING half that has no socket yet: retries until it has one, or is aborted. */
+  private async open(address: QmpAddress, retryMs: number, abort: AbortController): Promise<Socket> {
+    const opened = openSocket(address, retryMs, abort.signal);
+    this.connecting = { abort, opened: opened.catch(() => undefined) };
     this.setState(Runstate.CONNECTING);
     try {
-      this.socket = await openSocket(address, opts.retryMs ?? 0);
+      const sock = await opened;
+      if (abort.signal.aborted) {
+        sock.destroy();
+        throw abort.signal.reason;
+      }
+      return sock;
     } catch (e) {
       this.setState(Runstate.IDLE);
       throw new ConnectError(`cannot connect to QMP at ${formatAddress(address)}: ${(e as Error).message}`, { cause: e });
     }
-    const sock = this.socket;
+  }
+
+  /** Greeting and negotiation on a fresh socket; any failure leaves the client IDLE. */
+  private async setUp(sock: Socket, address: QmpAddress, timeoutMs: number, signal: AbortSignal): Promise<void> {
+    this.socket = sock;
     sock.on('data', (chunk: Buffer) => this.onData(chunk));
     sock.on('error', (err) => this.connectionLost(err));
     sock.on('close', () => this.connectionLost(null));
+    // an abort during set-up ends the session like a disconnect(); the waiting step then fails
+    const onAbort = (): void => void this.teardown(new ConnectError('QMP set-up abandoned', { cause: signal.reason }));
+    signal.addEventListener('abort', onAbort, { once: true });
     try {
-      await withTimeout(this.establishSession(), opts.timeoutMs ?? 10_000, 'QMP session set-up');
+      await withTimeout(this.establishSession(), timeoutMs, 'QMP session set-up');
     } catch (e) {
       await this.teardown(e as Error);
-      if (e instanceof GreetingError || e instanceof NegotiationError || e instanceof BadReplyError) throw e;
+      // the first reason wins: a step that failed because the session had already ended for
+      // something the peer sent reports that, not its own StateError
+      const why = this.disconnectReason ?? (e as Error);
+      // what the peer sent was wrong: say so as is; a plain close or a timeout is a failed connect
+      if (why instanceof ProtocolError && !(why instanceof ConnectionClosedError)) throw why;
       const hint =
-        e instanceof TimeoutError ? ' (a QEMU monitor serves one client at a time: is another one connected to it?)' : '';
-      throw new ConnectError(`QMP session with ${formatAddress(address)} failed: ${(e as Error).message}${hint}`, { cause: e });
+        why instanceof TimeoutError ? ' (a QEMU monitor serves one client at a time: is another one connected to it?)' : '';
+      throw new ConnectError(`QMP session with ${formatAddress(address)} failed: ${why.message}${hint}`, { cause: why });
+    } finally {
+      signal.removeEventListener('abort', onAbort);
     }
     if (this.socket === null) {
       throw new ConnectError(`QMP at ${formatAddress(address)} closed during set-up`, { cause: this.disconnectReason });
@@ -94,13 +147,16 @@ export abstract class AsyncProtocol {
 
   /** Greeting and negotiation: reads with recvSession(), writes with send(). */
   protected abstract establishSession(): Promise<void>;
-  /** Every message once the session is RUNNING (and events during set-up). */
-  protected abstract onMessage(msg: QmpMessage): void;
+  /**
+   * Every message once the session is RUNNING (and events during set-up). May throw: a
+   * ProtocolError (or anything else) thrown here ends the session with that reason.
+   */
+  protected abstract onMessage(msg: QmpMessage, raw: string): void;
   /** Connection gone: fail whatever waits. */
   protected abstract onDisconnect(reason: Error | null): void;
 
-  /** Messages during set-up; events are also handed to onEventDuringSetup. */
-  protected recvSession(): Promise<QmpMessage> {
+  /** The next non-event message during set-up (events go to onMessage as they come). */
+  protected recvSession(): Promise<Incoming> {
     const queued = this.sessionQueue.shift();
     if (queued) return Promise.resolve(queued);
     if (this.socket === null) return Promise.reject(new ConnectError('connection closed during QMP set-up', { cause: this.disconnectReason }));
@@ -116,39 +172,59 @@ export abstract class AsyncProtocol {
     this.socket.write(encodeMessage(msg));
   }
 
+  /**
+   * The socket's data handler: nothing may escape it (an exception here would be an uncaught one
+   * and end the process), so whatever goes wrong with a peer's input ends the session instead.
+   */
   private onData(chunk: Buffer): void {
     for (const line of this.splitter.push(chunk)) {
-      let msg: QmpMessage;
+      if (this.socket === null) return;
       try {
-        msg = parseMessage(line);
+        this.dispatch(line);
       } catch (e) {
-        void this.teardown(e as BadReplyError);
+        const reason = e instanceof QMPError ? e : new QMPError(`QMP: handling a message failed: ${(e as Error).message}`, { cause: e });
+        void this.teardown(reason);
         return;
       }
-      if (this.state === Runstate.CONNECTING) {
-        if (typeof msg.event === 'string') {
-          this.onMessage(msg);
-          continue;
-        }
-        const w = this.sessionWaiter;
-        this.sessionWaiter = null;
-        if (w) w(msg);
-        else this.sessionQueue.push(msg);
-      } else if (this.state === Runstate.RUNNING) {
-        this.onMessage(msg);
+    }
+    if (this.splitter.error) void this.teardown(this.splitter.error);
+  }
+
+  private dispatch(raw: string): void {
+    const msg = parseMessage(raw, this.maxDepth);
+    if (this.state === Runstate.CONNECTING) {
+      if (typeof msg.event === 'string') {
+        this.onMessage(msg, raw);
+        return;
       }
+      const w = this.sessionWaiter;
+      this.sessionWaiter = null;
+      if (w) w({ msg, raw });
+      else if (this.sessionQueue.length < MAX_SESSION_QUEUE) this.sessionQueue.push({ msg, raw });
+      else throw new ProtocolError(`QMP: more than ${MAX_SESSION_QUEUE} unsolicited messages during set-up`, raw);
+    } else if (this.state === Runstate.RUNNING) {
+      this.onMessage(msg, raw);
     }
   }
 
   private connectionLost(err: Error | null): void {
     if (this.socket === null) return;
-    const reason =
-      err ?? new ProtocolError(`QMP connection to ${this.address ? formatAddress(this.address) : '?'} closed by the peer`);
+    const where = this.address ? formatAddress(this.address) : '?';
+    let reason: Error;
+    if (err) reason = new ConnectionClosedError(`QMP connection to ${where} failed: ${err.message}`, '', { cause: err });
+    else if (this.splitter.pendingBytes > 0) reason = new TruncatedMessageError(this.splitter.head(), this.splitter.pendingBytes);
+    else reason = new ConnectionClosedError(`QMP connection to ${where} closed by the peer`);
     void this.teardown(reason);
   }
 
   private teardown(reason: Error | null): Promise<void> {
     if (this.closing) return this.closing;
+    // still looking for the socket: stop the retries; connect() then fails with ConnectError
+    if (this.socket === null && this.connecting && this.state === Runstate.CONNECTING) {
+      this.connecting.abort.abort(reason ?? new ConnectError('disconnected while connecting'));
+      // connect() awaited the same promise first, so it is back to IDLE when this resolves
+      return this.connecting.opened.then(() => undefined);
+    }
     if (this.state === Runstate.IDLE && this.socket === null) return Promise.resolve();
     this.closing = (async () => {
       this.setState(Runstate.DISCONNECTING);
@@ -175,27 +251,50 @@ export abstract class AsyncProtocol {
   }
 }
 
-async function openSocket(address: QmpAddress, retryMs: number): Promise<Socket> {
+async function openSocket(address: QmpAddress, retryMs: number, signal: AbortSignal): Promise<Socket> {
   const deadline = Date.now() + retryMs;
   for (;;) {
+    signal.throwIfAborted();
     try {
       return await new Promise<Socket>((resolve, reject) => {
         const s = typeof address === 'string' ? createConnection({ path: address }) : createConnection(address);
+        const onAbort = (): void => {
+          s.destroy();
+          reject(signal.reason as Error);
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
         s.once('connect', () => {
+          signal.removeEventListener('abort', onAbort);
           s.removeAllListeners('error');
           resolve(s);
         });
         s.once('error', (e) => {
+          signal.removeEventListener('abort', onAbort);
           s.destroy();
           reject(e);
         });
       });
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (Date.now() >= deadline || (code !== 'ENOENT' && code !== 'ECONNREFUSED')) throw e;
-      await new Promise((r) => setTimeout(r, 20));
+      if (signal.aborted || Date.now() >= deadline || (code !== 'ENOENT' && code !== 'ECONNREFUSED')) throw e;
+      await sleep(20, signal).catch(() => undefined);
     }
   }
+}
+
+/** A pause that an abort cuts short (and whose timer then goes with it). */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal.reason as Error);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 export async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {

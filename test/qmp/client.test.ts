@@ -12,6 +12,7 @@ import {
   QMPError,
   StateError,
   TimeoutError,
+  UnexpectedReplyError,
 } from '../../lib/qmp/errors.js';
 import { Runstate } from '../../lib/qmp/protocol.js';
 import { event, FakeQmpServer, GREETING } from './fake-server.js';
@@ -118,7 +119,11 @@ describe('QMP client against a fake QMP server', () => {
     const m = await c.next();
     c.send({ return: { name: 'stale' }, id: 'nobody-sent-this' }, { return: { name: 'vm' }, id: m.id });
     assert.deepEqual(await p, { name: 'vm' });
-    assert.deepEqual(client.droppedReplies, [{ return: { name: 'stale' }, id: 'nobody-sent-this' }]);
+    assert.equal(client.droppedReplies.length, 1);
+    const d = client.droppedReplies[0];
+    assert.ok(d instanceof UnexpectedReplyError && d instanceof ProtocolError);
+    assert.equal(d.id, 'nobody-sent-this');
+    assert.deepEqual(JSON.parse(d.received), { return: { name: 'stale' }, id: 'nobody-sent-this' });
   });
 
   it('handles messages split across reads and merged into one read', async () => {

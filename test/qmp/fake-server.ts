@@ -1,6 +1,7 @@
 /**
  * A scripted QMP server on a temp unix socket (or loopback TCP), for the client's unit tests:
- * each test decides byte by byte what the "QEMU" says and when.
+ * each test decides byte by byte what the "QEMU" says and when, hostile peers included (lines of
+ * any length streamed without holding them, a close in the middle of a message).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -47,9 +48,47 @@ export class FakeConn {
   raw(text: string): void {
     this.sock.write(text);
   }
-  /** Greeting, then answers qmp_capabilities. */
-  async handshake(): Promise<void> {
-    this.send(GREETING);
+  /** Writes `text` and closes the write side: the client reads it, then EOF. */
+  endWith(text: string): void {
+    this.sock.end(text);
+  }
+  /** Whether the client has hung up (or the connection is otherwise gone). */
+  get closed(): boolean {
+    return this.sock.destroyed || !this.sock.writable;
+  }
+  /**
+   * Writes `prefix`, then `fillBytes` bytes of "x" in `chunkBytes` pieces (waiting for the socket
+   * to drain, so the server never holds the whole of it), then `suffix`; stops early when the
+   * client hangs up. Returns how many bytes it handed to the socket.
+   */
+  async stream(prefix: string, fillBytes: number, suffix = '', chunkBytes = 1 << 20): Promise<number> {
+    const chunk = Buffer.alloc(chunkBytes, 'x');
+    let written = 0;
+    const write = async (b: Buffer | string): Promise<boolean> => {
+      if (this.closed) return false;
+      written += Buffer.byteLength(b);
+      if (this.sock.write(b)) return true;
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          this.sock.off('drain', done);
+          this.sock.off('close', done);
+          resolve();
+        };
+        this.sock.on('drain', done);
+        this.sock.on('close', done);
+      });
+      return !this.closed;
+    };
+    if (!(await write(prefix))) return written;
+    for (let left = fillBytes; left > 0; left -= chunkBytes) {
+      if (!(await write(left >= chunkBytes ? chunk : chunk.subarray(0, left)))) return written;
+    }
+    if (suffix !== '') await write(suffix);
+    return written;
+  }
+  /** Greeting (QEMU's unless given), then answers qmp_capabilities. */
+  async handshake(greeting: Msg = GREETING): Promise<void> {
+    this.send(greeting);
     const caps = await this.next();
     this.send({ return: {}, id: caps.id });
   }

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { QMPClient } from '../../lib/qmp/client.js';
 import { CapabilityError } from '../../lib/qmp/errors.js';
-import { LineSplitter, parseMessage } from '../../lib/qmp/message.js';
+import { LineSplitter } from '../../lib/qmp/framing.js';
+import { parseMessage } from '../../lib/qmp/message.js';
 import { requireFeature, XEN_DISK_REPLICATION } from '../../lib/qmp/probe.js';
 import { BadReplyError } from '../../lib/qmp/errors.js';
 import { FakeQmpServer, type FakeConn } from './fake-server.js';
