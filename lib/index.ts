@@ -17,7 +17,7 @@ export { CapturedIo, type Io } from './cli/io.js';
 export { XsOp, XsError, XsTransactionConflict, formatPerm, parsePerm, type XsPerm, type PermAccess, type XsErrno, type Packet as XsPacket } from './xenstore/messages.js';
 export type { Xenstore, XsOps, XsWatch, WatchEvent, TransactionOptions } from './xenstore/api.js';
 export { XsClient, type ClientOptions } from './xenstore/client.js';
-export { openXenstore, defaultStatePath, type OpenXenstoreOptions } from './xenstore/open.js';
+export { openXenstore, defaultStatePath, xenPresence, XenstoreUnavailableError, type OpenXenstoreOptions, type XenstoreAttempt } from './xenstore/open.js';
 export { UnixSocketTransport, XenbusDeviceTransport, defaultSocketPath, type XsTransport } from './xenstore/transport.js';
 export { EmbeddedXenstored, type EmbeddedOptions } from './xenstore/server/embedded.js';
 export { StateLockedError } from './xenstore/server/lock.js';

@@ -11,6 +11,8 @@ export interface CliContext {
   /** `-f`: force (xl's force_execution). */
   force: boolean;
   env: NodeJS.ProcessEnv;
+  /** Notices already printed in this run, so each is said once (see openCliXenstore). */
+  said?: Set<string>;
 }
 
 export interface Command {

@@ -1,16 +1,50 @@
 import { dirname, join } from 'node:path';
 import { libxlCtx, type LibxlCtx } from '../libxl/ctx.js';
 import { LibxlError, LibxlLogger } from '../libxl/errors.js';
-import { defaultStatePath, openXenstore } from '../xenstore/open.js';
+import type { XsClient } from '../xenstore/client.js';
+import { defaultStatePath, openXenstore, type OpenXenstoreOptions } from '../xenstore/open.js';
 import type { CliContext } from './command.js';
 
+/** COLO_XL_XENSTORE holds something other than the store choices colo-xl knows. */
+export class XenstoreChoiceError extends Error {
+  constructor(readonly value: string) {
+    super(`COLO_XL_XENSTORE=${value}: expected auto, daemon or embedded`);
+    this.name = 'XenstoreChoiceError';
+  }
+}
+
+function storeMode(env: NodeJS.ProcessEnv): NonNullable<OpenXenstoreOptions['mode']> {
+  const asked = env.COLO_XL_XENSTORE;
+  if (asked === undefined || asked === '' || asked === 'auto') return 'auto';
+  if (asked === 'daemon' || asked === 'embedded') return asked;
+  throw new XenstoreChoiceError(asked);
+}
+
 /**
- * Runs `fn` with a libxl context on the xenstore colo-xl uses (a running xenstored if one answers,
- * else the embedded store), libxl's messages going to stderr. On a real Xen host the domain
- * configurations live where xl keeps them; with the embedded store, next to its state.
+ * The xenstore a colo-xl command uses: the daemon; without one, the embedded store, but only on
+ * a host without Xen (elsewhere openXenstore fails, naming what it tried) and saying so once per
+ * run, unless COLO_XL_XENSTORE=embedded asked for it.
+ */
+export async function openCliXenstore(cli: CliContext): Promise<XsClient> {
+  return openXenstore({
+    env: cli.env,
+    mode: storeMode(cli.env),
+    onEmbeddedFallback: (path) => {
+      const said = (cli.said ??= new Set());
+      if (said.has('embedded-store')) return;
+      said.add('embedded-store');
+      cli.io.err(`colo-xl: no xenstored; using the embedded store at ${path}\n`);
+    },
+  });
+}
+
+/**
+ * Runs `fn` with a libxl context on the xenstore colo-xl uses (see openCliXenstore), libxl's
+ * messages going to stderr. On a real Xen host the domain configurations live where xl keeps
+ * them; with the embedded store, next to its state.
  */
 export async function withLibxl<T>(cli: CliContext, fn: (ctx: LibxlCtx) => Promise<T>): Promise<T> {
-  const xs = await openXenstore({ env: cli.env });
+  const xs = await openCliXenstore(cli);
   const embedded = xs.kind !== 'socket' && xs.kind !== 'xenbus';
   const log = new LibxlLogger((line) => cli.io.err(line), cli.verbose > 0 ? 'debug' : 'warn');
   const ctx = libxlCtx(xs, {

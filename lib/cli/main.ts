@@ -3,6 +3,9 @@ import { commands } from './commands.js';
 import { printXlHelp } from './getopt.js';
 import { processIo, type Io } from './io.js';
 
+/** XenstoreUnavailableError (xenstore/open.ts), XenstoreChoiceError (libxl-session.ts). */
+const STORE_ERRORS = new Set(['XenstoreUnavailableError', 'XenstoreChoiceError']);
+
 async function findCommand(name: string): Promise<Command | undefined> {
   return commands.find((c) => c.name === name)?.load();
 }
@@ -55,5 +58,13 @@ export async function main(argv: string[], io: Io = processIo, env: NodeJS.Proce
     io.err('command not implemented\n');
     return 1;
   }
-  return cmd.run(ctx, argv.slice(i + 1));
+  try {
+    return await cmd.run(ctx, argv.slice(i + 1));
+  } catch (e) {
+    // No xenstore to work on is the host's state, not a crash: say what was tried. Told apart by
+    // name so that commands which never open a store do not load the xenstore modules.
+    if (!(e instanceof Error) || !STORE_ERRORS.has(e.name)) throw e;
+    io.err(`colo-xl: ${e.message}\n`);
+    return 1;
+  }
 }

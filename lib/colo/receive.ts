@@ -17,6 +17,7 @@ import { ERROR_FAIL, ERROR_INVAL, LibxlError, LibxlLogger } from '../libxl/error
 import { QMPClient } from '../qmp/client.js';
 import { QMPError } from '../qmp/errors.js';
 import { Runstate } from '../qmp/protocol.js';
+import type { XsClient } from '../xenstore/client.js';
 import { openXenstore } from '../xenstore/open.js';
 import { ColoError } from './errors.js';
 import { coloDoCheckpoint, queryXenReplicationStatus, type ColoDisk } from './qdisk.js';
@@ -56,6 +57,8 @@ export interface ColoReceiveOptions {
   output?: Writable;
   /** After each checkpoint the secondary completed (n from 1). */
   onCheckpoint?: (n: number) => void;
+  /** How to reach xenstore (default: the daemon); the CLI passes its own choice. */
+  openXenstore?: () => Promise<XsClient>;
 }
 
 // libxl__domain_rename, for the one rename migrate_receive does
@@ -84,7 +87,7 @@ interface Secondary {
 }
 
 async function withStore<T>(o: ColoReceiveOptions, fn: (ctx: LibxlCtx) => Promise<T>): Promise<T> {
-  const xs = await openXenstore({ env: o.env });
+  const xs = await (o.openXenstore ? o.openXenstore() : openXenstore({ env: o.env }));
   try {
     return await fn(libxlCtx(xs, { log: new LibxlLogger((l) => o.io.err(l), o.debug ? 'debug' : 'warn') }));
   } finally {

@@ -7,6 +7,7 @@ import { yajlStringify } from '../json/value.js';
 import type { XsPerm } from '../xenstore/messages.js';
 import type { LibxlCtx } from './ctx.js';
 import { domainPath, libxlPath, setDomainConfiguration, type DomainType } from './domain.js';
+import { withDomainUserdataLock } from './userdata.js';
 
 export interface DomainMakeInfo {
   domid: number;
@@ -54,5 +55,6 @@ export async function domainMake(ctx: LibxlCtx, info: DomainMakeInfo): Promise<v
     await tx.write(`${lx}/type`, info.type);
   });
   const config = info.configJson ?? yajlStringify({ c_info: { type: info.type, name: info.name, uuid: info.uuid } });
-  await setDomainConfiguration(ctx, domid, config);
+  // libxl_create.c:domcreate_complete saves it under the userdata lock, as every writer must
+  await withDomainUserdataLock(ctx, domid, (uuid) => setDomainConfiguration(ctx, domid, config, uuid), { uuid: info.uuid });
 }

@@ -2,7 +2,7 @@
  * What libxl knows about a domain that the disk code asks for: whether it exists and its type,
  * names and ids, and the domain configuration kept as userdata.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { XsOps } from '../xenstore/api.js';
 import type { LibxlCtx } from './ctx.js';
@@ -75,18 +75,32 @@ export async function domainUuid(ops: XsOps, domid: number): Promise<string | un
   return vm?.split('/').pop() || undefined;
 }
 
-// libxl__userdata_path: <dir>/userdata-d<domid>.<uuid>.<key>
-// (the domain's UUID may be passed in by a caller that reads and writes in one go)
-async function userdataPath(ctx: LibxlCtx, domid: number, key: string, uuid?: string): Promise<string> {
+/**
+ * libxl_dom.c:libxl__userdata_path: `<dir>/userdata-<wh>.<domid>.<uuid>.<key>`, `wh` being `d`
+ * for the data, `n` for a store in progress and `l` for a lock; the names real xl uses, so each
+ * toolstack finds what the other saved. The domain's UUID may be passed in by a caller that reads
+ * and writes in one go.
+ */
+export async function userdataPath(ctx: LibxlCtx, domid: number, key: string, wh: 'd' | 'n' | 'l', uuid?: string): Promise<string> {
   const u = uuid ?? (await domainUuid(ctx.xs, domid)) ?? '00000000-0000-0000-0000-000000000000';
-  return join(ctx.userdataDir, `userdata-d${domid}.${u}.${key}`);
+  return join(ctx.userdataDir, `userdata-${wh}.${domid}.${u}.${key}`);
 }
 
-// libxl__get_domain_configuration: the JSON xl saved when it created the domain
+// libxl__get_domain_configuration over libxl__userdata_retrieve: the JSON xl saved when it created the domain
 export async function getDomainConfiguration(ctx: LibxlCtx, domid: number, uuid?: string): Promise<Record<string, unknown>> {
-  const path = await userdataPath(ctx, domid, 'libxl-json', uuid);
-  const text = existsSync(path) ? readFileSync(path, 'utf8') : '';
-  // libxl does not log this one: for some callers it is not an error
+  const path = await userdataPath(ctx, domid, 'libxl-json', 'd', uuid);
+  let data: Buffer;
+  try {
+    data = readFileSync(path);
+  } catch (e) {
+    // no file is no configuration; libxl does not log this one: for some callers it is not an error
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new LibxlError(ERROR_JSON_CONFIG_EMPTY, 'domain configuration is empty');
+    throw ctx.log.fail(ERROR_FAIL, 'libxl_internal.c:libxl__get_domain_configuration', `failed to retrieve domain configuration: ${(e as Error).message}`, domid);
+  }
+  if (data.length === 0) throw ctx.log.fail(ERROR_FAIL, 'libxl_dom.c:libxl__userdata_retrieve', `userdata file ${path} is empty`);
+  // libxl stores the C string with its terminating NUL and parses up to it
+  const end = data.indexOf(0);
+  const text = data.subarray(0, end < 0 ? data.length : end).toString('utf8');
   if (text.length === 0) throw new LibxlError(ERROR_JSON_CONFIG_EMPTY, 'domain configuration is empty');
   try {
     return JSON.parse(text) as Record<string, unknown>;
@@ -95,11 +109,14 @@ export async function getDomainConfiguration(ctx: LibxlCtx, domid: number, uuid?
   }
 }
 
-// libxl__set_domain_configuration (libxl__userdata_store: write a temporary file, then rename)
+/**
+ * libxl__set_domain_configuration over libxl__userdata_store: the JSON and its NUL, as libxl
+ * writes it, into the `n` file, then renamed over the `d` one. The caller holds the userdata lock.
+ */
 export async function setDomainConfiguration(ctx: LibxlCtx, domid: number, json: string, uuid?: string): Promise<void> {
-  const path = await userdataPath(ctx, domid, 'libxl-json', uuid);
+  const u = uuid ?? (await domainUuid(ctx.xs, domid));
+  const [path, tmp] = await Promise.all([userdataPath(ctx, domid, 'libxl-json', 'd', u), userdataPath(ctx, domid, 'libxl-json', 'n', u)]);
   mkdirSync(ctx.userdataDir, { recursive: true });
-  const tmp = `${path}.new`;
-  writeFileSync(tmp, json);
+  writeFileSync(tmp, Buffer.concat([Buffer.from(json, 'utf8'), Buffer.alloc(1)]), { mode: 0o600 });
   renameSync(tmp, path);
 }

@@ -1,22 +1,56 @@
 /**
  * The domain configuration libxl keeps as userdata (`xl list -l` shows it, migration ships it),
- * changed under libxl's per-domain userdata lock when a device comes or goes.
+ * changed under libxl's per-domain userdata lock when a device comes or goes. The lock is
+ * libxl's own file and syscall (see flock.ts), so colo-xl and xl on one host take turns.
  */
-import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
 import { yajlStringify, type JsonValue } from '../json/value.js';
-import { PidLock } from '../util/pid-lock.js';
 import type { LibxlCtx } from './ctx.js';
-import { domainUuid, getDomainConfiguration, setDomainConfiguration } from './domain.js';
+import { domainPath, domainUuid, getDomainConfiguration, setDomainConfiguration, userdataPath } from './domain.js';
 import { ERROR_JSON_CONFIG_EMPTY, ERROR_LOCK_FAIL, LibxlError } from './errors.js';
+import { LockFile } from './flock.js';
 
-const LOCK_WAIT_MS = 10_000;
+export interface UserdataLockOptions {
+  /** Abandons the wait; libxl itself waits as long as the holder keeps the lock. */
+  signal?: AbortSignal;
+  /** The domain's UUID, when the caller has it already. */
+  uuid?: string;
+}
 
-// libxl__lock_domain_userdata: one holder per domain at a time
-async function lockDomainUserdata(ctx: LibxlCtx, domid: number): Promise<PidLock> {
-  const path = join(ctx.userdataDir, `userdata-d${domid}.domain-userdata-lock`);
-  const got = await PidLock.acquire(path, LOCK_WAIT_MS);
-  if (typeof got === 'number') throw ctx.log.fail(ERROR_LOCK_FAIL, 'libxl_internal.c:libxl__lock_domain_userdata', `cannot lock ${path} (held by process ${got})`, domid);
-  return got;
+/**
+ * libxl_internal.c:libxl__lock_domain_userdata: the `domain-userdata-lock` of the domain, then a
+ * check that the domain is still there (else the lock is let go and the call fails).
+ */
+export async function lockDomainUserdata(ctx: LibxlCtx, domid: number, opts: UserdataLockOptions = {}): Promise<LockFile> {
+  const path = await userdataPath(ctx, domid, 'domain-userdata-lock', 'l', opts.uuid);
+  // XEN_LIB_DIR is there on a Xen host; colo-xl's own directory may not be yet
+  mkdirSync(ctx.userdataDir, { recursive: true });
+  let lock: LockFile;
+  try {
+    lock = await LockFile.acquire(path, {
+      signal: opts.signal,
+      onWait: () => ctx.log.log('debug', 'libxl_internal.c:libxl__lock_file', `waiting for ${path}, held by another process`, domid),
+    });
+  } catch (e) {
+    if (e instanceof LibxlError) ctx.log.log('error', 'libxl_internal.c:libxl__lock_domain_userdata', e.message, domid);
+    throw e;
+  }
+  if (!(await ctx.xs.exists(domainPath(domid)))) {
+    lock.release();
+    throw ctx.log.fail(ERROR_LOCK_FAIL, 'libxl_internal.c:libxl__lock_domain_userdata', 'the domain went away while its userdata lock was taken', domid);
+  }
+  return lock;
+}
+
+/** Runs `fn` holding the domain's userdata lock. */
+export async function withDomainUserdataLock<T>(ctx: LibxlCtx, domid: number, fn: (uuid: string | undefined) => Promise<T>, opts: UserdataLockOptions = {}): Promise<T> {
+  const uuid = opts.uuid ?? (await domainUuid(ctx.xs, domid));
+  const lock = await lockDomainUserdata(ctx, domid, { ...opts, uuid });
+  try {
+    return await fn(uuid);
+  } finally {
+    lock.release();
+  }
 }
 
 /**
@@ -32,9 +66,7 @@ export async function updateDomainConfiguration(
   vdev: string | null,
   value: Record<string, unknown> | undefined,
 ): Promise<void> {
-  const lock = await lockDomainUserdata(ctx, domid);
-  try {
-    const uuid = await domainUuid(ctx.xs, domid);
+  await withDomainUserdataLock(ctx, domid, async (uuid) => {
     let config: Record<string, unknown>;
     try {
       config = await getDomainConfiguration(ctx, domid, uuid);
@@ -55,7 +87,5 @@ export async function updateDomainConfiguration(
     }
     config[listKey] = kept;
     await setDomainConfiguration(ctx, domid, yajlStringify(config as JsonValue), uuid);
-  } finally {
-    lock.release();
-  }
+  });
 }

@@ -107,7 +107,8 @@ describe('disk device operations on the embedded store', function () {
   });
 
   it('the saved domain configuration gains and loses the disk, in libxl\'s JSON form', async () => {
-    const ud = () => JSON.parse(readFileSync(join(env.COLO_XL_USERDATA_DIR!, 'userdata-d3.00000000-0000-4000-8000-000000000003.libxl-json'), 'utf8'));
+    // libxl's name and content: userdata-d.<domid>.<uuid>.libxl-json, the JSON with its C string's NUL
+    const ud = () => JSON.parse(readFileSync(join(env.COLO_XL_USERDATA_DIR!, 'userdata-d.3.00000000-0000-4000-8000-000000000003.libxl-json'), 'utf8').replace(/\0$/, ''));
     assert.equal((await xl('block-attach', '--no-wait', '3', `vdev=xvdb,format=raw,target=${img}`)).status, 0);
     assert.deepEqual(ud().disks, [{ pdev_path: img, vdev: 'xvdb', format: 'raw', readwrite: 1 }]);
     assert.equal((await xl('block-detach', '-f', '3', 'xvdb')).status, 0);

@@ -70,13 +70,13 @@ async function startRemus(pair: ColoPair): Promise<Remus> {
   mkdirSync(bin);
   writeFileSync(join(bin, 'colo-xl'), `#!/bin/sh\nexec node --import tsx ${REPO}/test/remus/cli-entry.ts "$@"\n`);
   // ssh <host> <words...>: the words are joined and run by the other host's shell
-  writeFileSync(join(bin, 'loopback-ssh'), '#!/bin/sh\nshift\nexec env XDG_STATE_HOME="$RECEIVER_STATE" sh -c "$*"\n');
+  writeFileSync(join(bin, 'loopback-ssh'), '#!/bin/sh\nshift\nexec env XDG_STATE_HOME="$RECEIVER_STATE" COLO_XL_XENSTORE=embedded sh -c "$*"\n');
   for (const f of ['colo-xl', 'loopback-ssh']) chmodSync(join(bin, f), 0o755);
   let stderr = '';
   const proc = spawn(join(bin, 'colo-xl'), ['-v', 'remus', '-c', '-s', join(bin, 'loopback-ssh'), 'vm1', 'backup'], {
     cwd: REPO,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, XDG_STATE_HOME: pState, RECEIVER_STATE: sState, COLO_XL_COLO_INTERVAL_MS: '2000' },
+    env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, XDG_STATE_HOME: pState, COLO_XL_XENSTORE: 'embedded', RECEIVER_STATE: sState, COLO_XL_COLO_INTERVAL_MS: '2000' },
   });
   proc.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
   const exited = new Promise<number | null>((r) => proc.on('close', (code) => r(code)));

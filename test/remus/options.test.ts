@@ -54,7 +54,7 @@ describe('remus and migrate-receive options, differential against the real xl 4.
   this.timeout(60_000);
   let xl: RealXl;
   let state: string;
-  const ctx = (io: CapturedIo): CliContext => ({ io, dryRun: false, verbose: 0, force: false, env: { XDG_STATE_HOME: state } });
+  const ctx = (io: CapturedIo): CliContext => ({ io, dryRun: false, verbose: 0, force: false, env: { XDG_STATE_HOME: state, COLO_XL_XENSTORE: 'embedded' } });
 
   before(async () => {
     xl = await startRealXl();
@@ -72,7 +72,7 @@ describe('remus and migrate-receive options, differential against the real xl 4.
   for (const args of REMUS_CASES) {
     it(`remus ${JSON.stringify(args)}`, async () => {
       const io = new CapturedIo();
-      const status = await main(['remus', ...args], io, { XDG_STATE_HOME: state });
+      const status = await main(['remus', ...args], io, { XDG_STATE_HOME: state, COLO_XL_XENSTORE: 'embedded' });
       same({ stdout: io.stdout, stderr: io.stderr, status }, await xl.run(['remus', ...args]), `remus ${args.join(' ')}`);
     });
   }
@@ -102,7 +102,7 @@ describe('remus and migrate-receive options, differential against the real xl 4.
       const real = await xl.run(['remus', ...args]);
       assert.equal(real.stderr, "COLO can't be used with memory compression. Disable memory checkpoint compression now...: No such file or directory\n");
       const io = new CapturedIo();
-      const status = await main(['remus', ...args], io, { XDG_STATE_HOME: state });
+      const status = await main(['remus', ...args], io, { XDG_STATE_HOME: state, COLO_XL_XENSTORE: 'embedded' });
       assert.ok(io.stderr.startsWith(real.stderr), io.stderr);
       // colo-xl goes on to save_domain_core_begin: domain 1 has no stored configuration here
       assert.equal(io.stderr.slice(real.stderr.length), 'No config file stored for running domain and none supplied - cannot start remus.\n');
@@ -112,7 +112,7 @@ describe('remus and migrate-receive options, differential against the real xl 4.
 
   it('plain Remus (no -c) is refused after the checks, saying why', async () => {
     const io = new CapturedIo();
-    assert.equal(await main(['remus', '1', 'h'], io, { XDG_STATE_HOME: state }), 1);
+    assert.equal(await main(['remus', '1', 'h'], io, { XDG_STATE_HOME: state, COLO_XL_XENSTORE: 'embedded' }), 1);
     assert.match(io.stderr, /needs a Xen hypervisor/);
     const io2 = new CapturedIo();
     assert.equal(await runMigrateReceive(ctx(io2), ['-r']), 1);

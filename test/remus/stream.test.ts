@@ -71,7 +71,8 @@ describe('migrate-receive --colo and remus -c refusals', function () {
   this.timeout(20_000);
   let state: string;
   let server: Server | undefined;
-  const env = (): NodeJS.ProcessEnv => ({ XDG_STATE_HOME: state });
+  // the embedded store, asked for: no daemon on the test host, and no notice in the expected stderr
+  const env = (): NodeJS.ProcessEnv => ({ XDG_STATE_HOME: state, COLO_XL_XENSTORE: 'embedded' });
 
   beforeEach(() => {
     state = mkdtempSync(join(tmpdir(), 'colo-xl-remus-'));
@@ -102,7 +103,7 @@ describe('migrate-receive --colo and remus -c refusals', function () {
     const got: Buffer[] = [];
     out.on('data', (b: Buffer) => got.push(b));
     inp.end(input);
-    const rc = await migrateReceiveColo({ io, env: env(), debug: false, coloProxyScript: null, userspaceColoProxy: false, input: inp, output: out });
+    const rc = await migrateReceiveColo({ io, env: env(), openXenstore: () => openXenstore({ env: env(), mode: 'embedded' }), debug: false, coloProxyScript: null, userspaceColoProxy: false, input: inp, output: out });
     return { rc, err: io.stderr, out: Buffer.concat(got) };
   }
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XsClient } from '../../lib/xenstore/client.js';
@@ -164,20 +164,22 @@ describe('embedded xenstored durability (--state) and the colo-xl xenstored comm
     await mem.close();
   });
 
-  it('openXenstore picks a live daemon, else the embedded store under XDG_STATE_HOME', async () => {
-    const env = { XDG_STATE_HOME: join(dir, 'state'), XENSTORED_PATH: join(dir, 'no-such-socket') };
-    const emb = await openXenstore({ env });
+  it("openXenstore 'auto' picks a live daemon, else (no Xen here) the embedded store under XDG_STATE_HOME", async () => {
+    // an empty host root: no /proc/xen, no hypervisor in sysfs, no xenbus device
+    mkdirSync(join(dir, 'host'), { recursive: true });
+    const env = { XDG_STATE_HOME: join(dir, 'state'), XENSTORED_PATH: join(dir, 'no-such-socket'), COLO_XL_HOST_ROOT: join(dir, 'host') };
+    const emb = await openXenstore({ env, mode: 'auto' });
     assert.equal(emb.kind, 'embedded');
     await emb.write('/colo/x', '1');
     await emb.close();
     assert.ok(readFileSync(join(dir, 'state', 'colo-xl', 'xenstore.journal'), 'utf8').includes('/colo/x'));
-    const again = await openXenstore({ env });
+    const again = await openXenstore({ env, mode: 'auto' });
     assert.equal(await again.read('/colo/x'), '1');
     await again.close();
 
     const real = await startRealXenstored();
     try {
-      const live = await openXenstore({ env: { ...env, XENSTORED_PATH: real.socketPath } });
+      const live = await openXenstore({ env: { ...env, XENSTORED_PATH: real.socketPath }, mode: 'auto' });
       assert.equal(live.kind, 'socket');
       assert.equal(await live.exists('/colo/x'), false);
       assert.deepEqual(await live.directory('/tool'), ['xenstored']);

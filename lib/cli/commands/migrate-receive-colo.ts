@@ -86,8 +86,9 @@ export async function runMigrateReceive(cli: CliContext, argv: string[], plain: 
   const a = parseMigrateReceive(cli.io, argv);
   if (typeof a === 'number') return a;
   if (a.checkpointed !== 'colo') return plain(cli, a);
-  const { migrateReceiveColo } = await import('../../colo/receive.js');
+  const [{ migrateReceiveColo }, { openCliXenstore }] = await Promise.all([import('../../colo/receive.js'), import('../libxl-session.js')]);
   return migrateReceiveColo({
+    openXenstore: () => openCliXenstore(cli),
     io: cli.io,
     env: cli.env,
     debug: a.debug || cli.verbose > 0,
