@@ -7,16 +7,23 @@
 #   statement: assignment ( ";" | newline ) | ";" | newline
 #   value    : STRING | NUMBER | "[" newlines* (value newlines* ("," newlines* value newlines*)* ("," newlines*)?)? "]"
 #
-# Each parse yields the assignments in file order; the grammar is unambiguous (callers assert a
-# single result).
+# Each parse yields the assignments in file order, as a snoc list (lib/config/snoc.ts) that the
+# caller turns into an array; the grammar is unambiguous (callers assert a single result).
+#
+# Sequences grow as immutable snoc lists and become arrays only once complete: nearley keeps the
+# data of every state it completes, so copying an array on each append would cost quadratic time
+# and memory. A list becomes an array when its `]` closes it (once); the file's statements are left
+# to the caller, because nearley completes `file` after every statement.
 
 @preprocessor typescript
 
 @{%
 import type { CfgValue, Assignment } from '../lib/config/settings.js';
 import type { NearleyCfgToken } from '../lib/config/token-stream.js';
+import { snoc, snocToArray, type Snoc } from '../lib/config/snoc.js';
 
 const tok = (d: unknown[], i: number): NearleyCfgToken => d[i] as NearleyCfgToken;
+const cell = <T>(init: unknown, last: unknown): Snoc<T> => snoc(init as Snoc<T>, last as T);
 // Every %TOKEN names a token type; lib/config/token-stream.ts supplies the tokens at parse time.
 const lexer = {
   has: (_name: string) => true,
@@ -29,11 +36,11 @@ const lexer = {
 
 @lexer lexer
 
-file -> stmts                 {% (d) => d[0] as Assignment[] %}
-      | stmts assignment      {% (d) => [...(d[0] as Assignment[]), d[1] as Assignment] %}
+file -> stmts                 {% (d) => d[0] as Snoc<Assignment> %}
+      | stmts assignment      {% (d) => cell<Assignment>(d[0], d[1]) %}
 
-stmts -> null                 {% () => [] %}
-       | stmts stmt           {% (d) => (d[1] === null ? d[0] : [...(d[0] as Assignment[]), d[1] as Assignment]) %}
+stmts -> null                 {% () => null %}
+       | stmts stmt           {% (d) => (d[1] === null ? d[0] : cell<Assignment>(d[0], d[1])) %}
 
 stmt -> assignment endstmt    {% (d) => d[0] %}
       | endstmt               {% () => null %}
@@ -48,19 +55,19 @@ endstmt -> %NEWLINE           {% () => null %}
 
 value -> atom                 {% (d) => ({ kind: 'string', value: tok(d, 0).value, line: tok(d, 0).line }) %}
        | %LBRACK nlok valuelist %RBRACK
-                              {% (d) => ({ kind: 'list', values: d[2] as CfgValue[], line: tok(d, 0).line }) %}
+                              {% (d) => ({ kind: 'list', values: snocToArray(d[2] as Snoc<CfgValue>), line: tok(d, 0).line }) %}
 
 atom -> %STRING               {% (d) => d[0] %}
       | %NUMBER               {% (d) => d[0] %}
 
-valuelist -> null             {% () => [] %}
+valuelist -> null             {% () => null %}
            | values           {% (d) => d[0] %}
            | values %COMMA nlok
                               {% (d) => d[0] %}
 
-values -> value nlok          {% (d) => [d[0]] %}
+values -> value nlok          {% (d) => cell<CfgValue>(null, d[0]) %}
         | values %COMMA nlok value nlok
-                              {% (d) => [...(d[0] as CfgValue[]), d[3] as CfgValue] %}
+                              {% (d) => cell<CfgValue>(d[0], d[3]) %}
 
 nlok -> null                  {% () => null %}
       | nlok %NEWLINE         {% () => null %}

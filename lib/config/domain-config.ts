@@ -68,6 +68,8 @@ export interface BuildInfo {
   device_model_version: DeviceModelVersion;
   device_model: string | null;
   claim_mode: Defbool;
+  /** The guest kernel command line (xl's cmdline=, or root= and extra=). */
+  cmdline: string | null;
   /** type.hvm; only HVM domains get this far in `xl create`. */
   hvm: HvmBuildInfo;
 }
@@ -101,6 +103,7 @@ export function domainConfigInit(): DomainConfig {
       device_model_version: 'unknown',
       device_model: null,
       claim_mode: null,
+      cmdline: null,
       hvm: {
         hdtype: 'ide',
         nographic: null,

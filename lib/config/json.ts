@@ -63,6 +63,7 @@ export function domainConfigGenJson(g: Gen, d: DomainConfig): void {
   str(g, 'device_model', b.device_model);
   emptyMap(g, 'sched_params');
   defbool(g, 'claim_mode', b.claim_mode);
+  str(g, 'cmdline', b.cmdline);
   if (d.c_info.type === 'hvm') {
     const h = b.hvm;
     g.string('type.hvm').mapOpen();

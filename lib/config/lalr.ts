@@ -76,22 +76,40 @@ interface Entry {
   line: number;
 }
 
+// bison's YYMAXDEPTH: yysetstate gives up ("memory exhausted") when a state would go into the last
+// slot of a stack that may not grow any more, so at most YYMAXDEPTH - 1 states are ever held.
+export const YYMAXDEPTH = 10000;
+
 /**
  * xlu__cfg_yyparse: runs the scanner and the automaton to the end, reporting into `ctx`, and calls
- * `store` for each assignment as bison reduces it. Returns 0 (accepted) or 1 (aborted).
+ * `store` for each assignment as bison reduces it. Returns 0 (accepted), 1 (aborted) or 2 (stack
+ * exhausted, as by a list nested some 5,000 deep).
  */
 export function lalrParse(input: string, ctx: CfgParseContext, store: (a: Assignment) => void): number {
   const scanner = new CfgScanner(input, ctx);
   const stack: Entry[] = [{ state: 0, value: null, line: 1 }];
   let la: CfgToken | null = null;
+  // yylloc: where the most recently scanned token is (bison's initial location before any).
+  let yylloc = 1;
+  const scan = (): CfgToken => {
+    const t = scanner.next();
+    yylloc = t.line;
+    return t;
+  };
+  // yyexhaustedlab
+  const exhausted = (): number => {
+    ctx.yyerror(yylloc, 'memory exhausted');
+    return 2;
+  };
   let errstatus = 0;
   for (;;) {
+    if (stack.length >= YYMAXDEPTH) return exhausted();
     const top = stack[stack.length - 1]!;
     if (top.state === 3) return 0;
     const actions = ACTIONS[top.state];
     let action: Action | undefined;
     if (actions) {
-      la ??= scanner.next();
+      la ??= scan();
       action = actions[la.kind];
     }
     if (action && 'shift' in action) {

@@ -43,9 +43,12 @@ export class CfgParseContext {
       lineno--;
       if (text.length === 0) newline = '<newline>';
     }
-    text = text.replace(/[ \t]+$/, '');
+    let len = text.length;
+    while (len > 0 && (text[len - 1] === ' ' || text[len - 1] === '\t')) len--;
+    text = text.slice(0, len);
     // At end of input yytext is one NUL byte: printed as nothing, but between backquotes.
-    const quoted = text.length > 0 ? '`' + text.replace(/\0.*$/s, '') + "'" : '';
+    const nul = text.indexOf('\0');
+    const quoted = text.length > 0 ? '`' + (nul < 0 ? text : text.slice(0, nul)) + "'" : '';
     this.report += `${this.source}:${lineno}: config parsing error near ${quoted}${newline}: ${msg}\n`;
     if (!this.err) this.err = EINVAL;
   }
@@ -60,32 +63,89 @@ export class CfgParseContext {
 
 export const EINVAL = 22;
 
+/**
+ * Where the next newline is, remembered: the comment rule needs it at every `#`, and a line of
+ * many `#` with no newline after it would otherwise be searched to its end once per `#` (flex
+ * does that, and takes minutes on a few hundred kilobytes).
+ */
+class NextNewline {
+  private searchedFrom = Infinity;
+  private found = -1;
+
+  constructor(private readonly input: string) {}
+
+  /** Index of the first newline at or after `pos`, or -1. */
+  after(pos: number): number {
+    if (pos < this.searchedFrom || (this.found >= 0 && this.found < pos)) {
+      this.searchedFrom = pos;
+      this.found = this.input.indexOf('\n', pos);
+    }
+    return this.found;
+  }
+}
+
 interface Rule {
-  re: RegExp;
+  /** Length of the rule's match at `pos` (0: no match; no rule matches the empty string). */
+  match: (input: string, pos: number, nl: NextNewline) => number;
   act: number;
+}
+
+function re(pattern: RegExp): Rule['match'] {
+  return (input, pos) => {
+    pattern.lastIndex = pos;
+    return pattern.exec(input)?.[0].length ?? 0;
+  };
+}
+
+// A quoted string: flex's `'([^'\\\n]|\\.)*'` (and the same with `"`). Scanned by hand because
+// a backtracking regex of that shape overflows V8's stack on a string of some megabytes; the
+// pattern is deterministic (a backslash always takes the next character), so the first unescaped
+// quote ends the match, and a newline or the end of input before it means no match.
+function quoted(q: string): Rule['match'] {
+  return (input, pos) => {
+    if (input[pos] !== q) return 0;
+    for (let i = pos + 1; i < input.length; i++) {
+      const c = input[i];
+      if (c === q) return i + 1 - pos;
+      if (c === '\n') return 0;
+      if (c === '\\') {
+        if (i + 1 >= input.length || input[i + 1] === '\n') return 0;
+        i++;
+      }
+    }
+    return 0;
+  };
+}
+
+// flex's `\n|#.*\n`
+function newlineOrComment(input: string, pos: number, nl: NextNewline): number {
+  if (input[pos] === '\n') return 1;
+  if (input[pos] !== '#') return 0;
+  const end = nl.after(pos);
+  return end < 0 ? 0 : end + 1 - pos;
 }
 
 // The INITIAL rules in libxlu_cfg_l.l order; `.` in flex never matches a newline.
 const INITIAL_RULES: Rule[] = [
-  { re: /[a-z][._0-9a-z]*/y, act: 1 },
-  { re: /[0-9][0-9a-fx]*/y, act: 2 },
-  { re: /[ \t]/y, act: 3 },
-  { re: /,/y, act: 4 },
-  { re: /\[/y, act: 5 },
-  { re: /\]/y, act: 6 },
-  { re: /\+=/y, act: 7 },
-  { re: /=/y, act: 8 },
-  { re: /;/y, act: 9 },
-  { re: /\n|#[^\n]*\n/y, act: 10 },
-  { re: /'(?:[^'\\\n]|\\[^\n])*'/y, act: 11 },
-  { re: /"(?:[^"\\\n]|\\[^\n])*"/y, act: 12 },
-  { re: /[+,\-.():]/y, act: 13 },
-  { re: /[^\n]/y, act: 14 },
+  { match: re(/[a-z][._0-9a-z]*/y), act: 1 },
+  { match: re(/[0-9][0-9a-fx]*/y), act: 2 },
+  { match: re(/[ \t]/y), act: 3 },
+  { match: re(/,/y), act: 4 },
+  { match: re(/\[/y), act: 5 },
+  { match: re(/\]/y), act: 6 },
+  { match: re(/\+=/y), act: 7 },
+  { match: re(/=/y), act: 8 },
+  { match: re(/;/y), act: 9 },
+  { match: newlineOrComment, act: 10 },
+  { match: quoted("'"), act: 11 },
+  { match: quoted('"'), act: 12 },
+  { match: re(/[+,\-.():]/y), act: 13 },
+  { match: re(/[^\n]/y), act: 14 },
 ];
 
 const LEXERR_RULES: Rule[] = [
-  { re: /[^ \t\n]+|[ \t]/y, act: 15 },
-  { re: /\n/y, act: 16 },
+  { match: re(/[^ \t\n]+|[ \t]/y), act: 15 },
+  { match: re(/\n/y), act: 16 },
 ];
 
 const SIMPLE: Record<number, TokenKind> = { 4: ',', 5: '[', 6: ']', 7: '+=', 8: '=', 9: ';' };
@@ -96,11 +156,14 @@ export class CfgScanner {
   private more = '';
   /** yylloc.first_line as last set by a token action (bison keeps it for `$end`). */
   private lastLine = 1;
+  private readonly nl: NextNewline;
 
   constructor(
     private readonly input: string,
     private readonly ctx: CfgParseContext,
-  ) {}
+  ) {
+    this.nl = new NextNewline(input);
+  }
 
   // xlu__cfg_yylex
   next(): CfgToken {
@@ -116,17 +179,16 @@ export class CfgScanner {
       let best: Rule | undefined;
       let bestLen = 0;
       for (const r of rules) {
-        r.re.lastIndex = this.pos;
-        const m = r.re.exec(this.input);
-        if (m && m[0].length > bestLen) {
+        const len = r.match(this.input, this.pos, this.nl);
+        if (len > bestLen) {
           best = r;
-          bestLen = m[0].length;
+          bestLen = len;
         }
       }
       // Every character matches some rule in both start conditions.
       const matched = this.input.slice(this.pos, this.pos + bestLen);
       this.pos += bestLen;
-      for (const ch of matched) if (ch === '\n') ctx.yylineno++;
+      for (let nl = matched.indexOf('\n'); nl >= 0; nl = matched.indexOf('\n', nl + 1)) ctx.yylineno++;
       const text = this.more + matched;
       this.more = '';
       ctx.yytext = text;
@@ -200,11 +262,12 @@ function dequote(ctx: CfgParseContext, src: string): string | null {
   const end = src.length - 1;
   let p = 1;
   while (p < end) {
-    const c = src[p++]!;
-    if (c !== '\\') {
-      out += c;
-      continue;
-    }
+    // Copy the run up to the next backslash in one piece (a string can be megabytes long).
+    const bs = src.indexOf('\\', p);
+    const stop = bs < 0 || bs >= end ? end : bs;
+    out += src.slice(p, stop);
+    if (stop === end) break;
+    p = stop + 1;
     const nc = src[p++]!;
     const simple = SIMPLE_ESCAPES[nc];
     if (simple !== undefined) {

@@ -7,8 +7,9 @@
 import { nearley } from '../util/cjs.js';
 import grammar from '../../grammar/xlcfg.js';
 import { CfgParseContext, CfgScanner, type CfgToken } from './lexer.js';
-import { lalrParse } from './lalr.js';
+import { lalrParse, YYMAXDEPTH } from './lalr.js';
 import { XluConfig, type Assignment } from './settings.js';
+import { snocToArray, type Snoc } from './snoc.js';
 import { TokenStream } from './token-stream.js';
 
 export interface CfgReadResult {
@@ -24,15 +25,23 @@ const PYTHON_WARNING =
   'warning:  Arbitrary Python is no longer supported.\n' +
   'warning:  See https://wiki.xen.org/wiki/PythonInXlConfig\n';
 
+// bison holds at most five states for each list still open around the innermost one, plus a
+// few for the statement and the innermost list's items: nesting up to this depth cannot exhaust
+// its stack. Deeper files take the automaton, which counts exactly.
+const SAFE_LIST_DEPTH = Math.floor((YYMAXDEPTH - 16) / 5);
+
 /** Assignments of a valid file, in order, or null when libxlu would report something. */
 function parseClean(data: string, source: string): Assignment[] | null {
   const ctx = new CfgParseContext(source);
   const scanner = new CfgScanner(data, ctx);
   const tokens: CfgToken[] = [];
+  let depth = 0;
   for (;;) {
     const t = scanner.next();
     tokens.push(t);
     if (t.kind === '$end') break;
+    if (t.kind === '[' && ++depth > SAFE_LIST_DEPTH) return null;
+    if (t.kind === ']') depth--;
   }
   if (ctx.err || ctx.report) return null;
   const parser = new nearley.Parser(nearley.Grammar.fromCompiled(grammar), { lexer: new TokenStream(tokens) });
@@ -42,7 +51,7 @@ function parseClean(data: string, source: string): Assignment[] | null {
     return null;
   }
   if (parser.results.length > 1) throw new Error(`xl.cfg grammar is ambiguous (${parser.results.length} parses)`);
-  return parser.results.length === 1 ? (parser.results[0] as Assignment[]) : null;
+  return parser.results.length === 1 ? snocToArray(parser.results[0] as Snoc<Assignment>) : null;
 }
 
 // xlu_cfg_readdata (with xlu_cfg_init's report stream collected into a string)

@@ -32,13 +32,21 @@ const LONG_MAX = 2n ** 63n - 1n;
 const LONG_MIN = -(2n ** 63n);
 
 export class XluConfig {
-  /** Most recent first, as libxlu keeps them (a later assignment shadows an earlier one). */
-  readonly settings: CfgSetting[] = [];
+  // libxlu keeps one list, most recent first, and find() walks it from the head. Here the settings
+  // are kept in file order with the most recent one of each name beside them, so that storing and
+  // looking up cost the same however many lines a file has.
+  private readonly inOrder: CfgSetting[] = [];
+  private readonly latest = new Map<string, CfgSetting>();
 
   /** Where getters print their warnings (xl points libxlu's report stream at stderr). */
   report: (text: string) => void = () => undefined;
 
   constructor(readonly source: string) {}
+
+  /** Every setting, most recent first, as libxlu lists them (a later assignment shadows an earlier one). */
+  get settings(): CfgSetting[] {
+    return this.inOrder.slice().reverse();
+  }
 
   // xlu__cfg_set_store
   store(ctx: CfgParseContext, a: Assignment): void {
@@ -47,6 +55,7 @@ export class XluConfig {
     if (a.op === '+=') {
       const prev = this.find(a.name);
       if (prev) {
+        // xlu__cfg_concat_vals
         if (prev.value.kind !== value.kind) {
           ctx.lexicalError('can\'t add [list] to "string" or vice versa');
           ctx.err = EINVAL;
@@ -55,23 +64,28 @@ export class XluConfig {
         if (value.kind === 'string' && prev.value.kind === 'string') {
           value = { ...value, value: prev.value.value + value.value };
         } else if (value.kind === 'list' && prev.value.kind === 'list') {
-          // libxlu moves the items: the shadowed setting is left an empty list.
-          value = { ...value, values: [...prev.value.values.splice(0), ...value.values] };
+          // libxlu moves the items: the shadowed setting is left an empty list. Its array is taken
+          // over and the new items appended, so repeated `+=` costs what it adds, not the total.
+          const moved = prev.value.values;
+          for (const v of value.values) moved.push(v);
+          prev.value = { ...prev.value, values: [] };
+          value = { ...value, values: moved };
         }
       }
     }
-    this.settings.unshift({ name: a.name, op: a.op, value, line: a.line });
+    const set: CfgSetting = { name: a.name, op: a.op, value, line: a.line };
+    this.inOrder.push(set);
+    this.latest.set(a.name, set);
   }
 
+  // libxlu_cfg.c:find
   find(name: string): CfgSetting | undefined {
-    return this.settings.find((s) => s.name === name);
+    return this.latest.get(name);
   }
 
   /** Every setting name, first occurrence order, for reporting keys colo-xl does not use. */
   names(): string[] {
-    const seen: string[] = [];
-    for (const s of [...this.settings].reverse()) if (!seen.includes(s.name)) seen.push(s.name);
-    return seen;
+    return [...new Set(this.inOrder.map((s) => s.name))];
   }
 
   private findAtom(name: string, dontWarn: boolean): CfgSetting | number {

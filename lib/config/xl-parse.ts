@@ -43,6 +43,8 @@ export const SUPPORTED_KEYS = [
   'stdvga', 'vga', 'videoram', 'hdtype', 'on_poweroff', 'on_reboot', 'on_crash', 'on_watchdog', 'on_soft_reset',
   // read by the same xl code paths, so supported as well
   'vncpasswd', 'opengl', 'display', 'xauthority', 'keymap',
+  // the kernel command line, which libxl hands to an HVM guest's firmware as well
+  'cmdline', 'root', 'extra',
 ] as const;
 
 // xl's action_on_shutdown_names, indexed like libxl_action_on_shutdown.
@@ -167,6 +169,8 @@ export function parseConfigData(source: string, data: string, opts: ParseConfigO
   l = long('videoram');
   if (l !== null) b_info.video_memkb = kb(l);
 
+  b_info.cmdline = parseCmdline(str, err);
+
   // PV and PVH need a kernel, a bootloader or firmware, none of which colo-xl supports.
   if (c_info.type !== 'hvm') fail('Neither kernel nor bootloader specified\n');
 
@@ -234,6 +238,19 @@ export function parseConfigData(source: string, data: string, opts: ParseConfigO
     if (!supported.includes(name)) d.unsupported.push({ name, line: config.find(name)!.line });
   }
   return d;
+}
+
+// parse_cmdline
+function parseCmdline(str: (k: string) => string | null, err: (t: string) => void): string | null {
+  const cmdline = str('cmdline');
+  const root = str('root');
+  const extra = str('extra');
+  if (cmdline !== null) {
+    if (root !== null || extra !== null) err('Warning: ignoring root= and extra= in favour of cmdline=\n');
+    return cmdline;
+  }
+  if (root !== null) return extra !== null ? `root=${root} ${extra}` : `root=${root}`;
+  return extra;
 }
 
 function parseDisks(

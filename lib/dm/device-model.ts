@@ -83,6 +83,8 @@ export function buildDeviceModelArgsNew(d: DomainConfig, disks: readonly DeviceD
     if (sdl.xauthority !== null) env.push(['XAUTHORITY', sdl.xauthority]);
   }
   if (h.keymap !== null) args.push('-k', h.keymap);
+  // libxl_dm.c:libxl__build_device_model_args_new passes an HVM cmdline on (QEMU refuses it without -kernel).
+  if (d.b_info.cmdline !== null) args.push('-append', d.b_info.cmdline);
 
   args.push(...scsiControllerArgs(disks));
   if (h.serial !== null && h.serial_list !== null) throw new LibxlError(ERROR_INVAL, 'Both serial and serial_list set');

@@ -83,18 +83,34 @@ export class XmlWriter {
 const NAME = /[A-Za-z_][A-Za-z0-9._-]*(?::[A-Za-z_][A-Za-z0-9._-]*)?/y;
 const XML_NS = 'http://www.w3.org/XML/1998/namespace';
 
+// libxml2's xmlParserMaxDepth, which libvirt's parser keeps (it does not pass XML_PARSE_HUGE): an
+// element may have at most this many open ancestors (parser.c:xmlParseElementStart). Bounding the
+// depth also bounds this reader's recursion, so no document can exhaust the JS stack.
+export const XML_MAX_DEPTH = 256;
+
 /** Parses one document; throws XmlError naming the place and the element involved. */
 export function parseXml(src: string): XmlElement {
   let pos = 0;
+  // Line of `pos`, counted forward from the last answer: the reader only moves forward, so
+  // numbering every element costs one pass over the document, not one per element.
+  let counted = 0;
+  let countedLine = 1;
+  const lineAt = (): number => {
+    if (pos < counted) {
+      counted = 0;
+      countedLine = 1;
+    }
+    for (let nl = src.indexOf('\n', counted); nl >= 0 && nl < pos; nl = src.indexOf('\n', nl + 1)) countedLine++;
+    counted = pos;
+    return countedLine;
+  };
   const where = (): string => {
-    const before = src.slice(0, pos);
-    const line = before.split('\n').length;
-    return `line ${line}, column ${pos - before.lastIndexOf('\n')}`;
+    const line = lineAt();
+    return `line ${line}, column ${pos - (pos === 0 ? -1 : src.lastIndexOf('\n', pos - 1))}`;
   };
   const fail = (msg: string): never => {
     throw new XmlError(`bad XML at ${where()}: ${msg}`);
   };
-  const lineAt = (): number => src.slice(0, pos).split('\n').length;
   const skipWs = (): void => {
     while (pos < src.length && ' \t\r\n'.includes(src[pos]!)) pos++;
   };
@@ -139,11 +155,15 @@ export function parseXml(src: string): XmlElement {
     }
   };
 
-  const element = (scope: Map<string, string>): XmlElement => {
+  // `ancestors`: how many elements are open around this one.
+  const element = (scope: Map<string, string>, ancestors: number): XmlElement => {
     const line = lineAt();
     if (src[pos] !== '<') fail('expected an element');
     pos++;
     const qname = name();
+    if (ancestors > XML_MAX_DEPTH) {
+      fail(`excessive depth in document: <${qname}> has ${ancestors} open ancestors; libvirt's XML parser (libxml2) allows ${XML_MAX_DEPTH}`);
+    }
     const raw = new Map<string, string>();
     for (;;) {
       const before = pos;
@@ -211,7 +231,7 @@ export function parseXml(src: string): XmlElement {
         if (end < 0) fail('unterminated processing instruction');
         pos = end + 2;
       } else if (src[pos] === '<') {
-        el.children.push(element(ns));
+        el.children.push(element(ns, ancestors + 1));
       } else {
         const end = src.indexOf('<', pos);
         const stop = end < 0 ? src.length : end;
@@ -226,7 +246,7 @@ export function parseXml(src: string): XmlElement {
   if (src.charCodeAt(0) === 0xfeff) pos = 1;
   misc(true);
   if (pos >= src.length) fail('no root element');
-  const root = element(new Map([['xml', XML_NS], ['', '']]));
+  const root = element(new Map([['xml', XML_NS], ['', '']]), 0);
   misc(false);
   if (pos < src.length) fail(`content after the root element </${root.name}>`);
   return root;

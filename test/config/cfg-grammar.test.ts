@@ -3,23 +3,10 @@ import nearley from 'nearley';
 import grammar from '../../grammar/xlcfg.js';
 import { CfgParseContext, CfgScanner, type CfgToken } from '../../lib/config/lexer.js';
 import { xluCfgReadData } from '../../lib/config/parse.js';
-import type { CfgValue } from '../../lib/config/settings.js';
 import { TokenStream } from '../../lib/config/token-stream.js';
-import { libxluParse, type OracleValue } from './support/xlucfg-oracle.js';
+import { libxluParse } from './support/xlucfg-oracle.js';
+import { ours } from './support/ours.js';
 import { Rng } from './support/config-gen.js';
-
-function plain(v: CfgValue | null): OracleValue {
-  return v === null ? null : v.kind === 'string' ? v.value : v.values.map(plain);
-}
-
-function ours(text: string, source = 'test.cfg') {
-  const r = xluCfgReadData(text, source);
-  return {
-    rc: r.err,
-    report: r.report,
-    settings: r.config.settings.map((s) => ({ name: s.name, op: s.op, line: s.line, value: plain(s.value) })),
-  };
-}
 
 const FRAGMENTS = [
   'a', 'b', 'name', 'x.y', 'k_1', '1', '0x1f', '077', '9z', '"s"', "'t'", '"e\\n\\"q"', "'\\123'", "'\\x41'", '"\\q"',
