@@ -8,6 +8,7 @@ import type { QMPClient } from '../qmp/client.js';
 import type { EventListener } from '../qmp/events.js';
 import type { QmpEvent } from '../qmp/message.js';
 import { QEMU_COLO, requireFeature } from '../qmp/probe.js';
+import { CheckpointWatch, type Checkpoint, type WaitOptions } from './checkpoint.js';
 import { ColoError, type ColoSide } from './errors.js';
 import { diskId, parentId, primaryFilterObjects, replicationNode, type NativeNic } from './native-args.js';
 import { resyncDisk, type LevelMirror, type ResyncProgress } from './resync.js';
@@ -50,6 +51,8 @@ export class QemuNativeColo {
 
   /** COLO_EXIT listeners per QEMU, from the start: the event can come before any failover call. */
   private readonly exits = new Map<QMPClient, EventListener>();
+  /** Checkpoint watches per QEMU that has been a primary here (see checkpoint.ts). */
+  private readonly watches = new Map<QMPClient, CheckpointWatch>();
 
   constructor(
     public primary: QMPClient | null,
@@ -57,6 +60,18 @@ export class QemuNativeColo {
     readonly opts: NativeColoOptions,
   ) {
     for (const q of [primary, secondary]) if (q) this.watch(q);
+    if (primary) this.checkpoints();
+  }
+
+  /** The exact checkpoint detector on the current primary (created on first use). */
+  checkpoints(): CheckpointWatch {
+    const p = this.need('primary');
+    let w = this.watches.get(p);
+    if (!w) {
+      w = new CheckpointWatch(p, 'primary');
+      this.watches.set(p, w);
+    }
+    return w;
   }
 
   private watch(q: QMPClient): EventListener {
@@ -108,7 +123,12 @@ export class QemuNativeColo {
     }
   }
 
-  /** Starts COLO: migration with x-colo; resolves when the primary reports status "colo". */
+  /**
+   * Starts COLO: migration with x-colo; resolves once the primary has entered COLO, i.e. has
+   * started its replication and resumed (RESUME), and the secondary reports COLO mode. Not
+   * earlier: query-migrate says "colo" before the primary has its replication running, and a
+   * write made in between never reaches the secondary (see checkpoint.ts).
+   */
   async start(): Promise<number> {
     const p = this.need('primary');
     await this.armPrimaryDisks(p);
@@ -118,6 +138,8 @@ export class QemuNativeColo {
   private async migrate(p: QMPClient): Promise<number> {
     await on('primary', 'migrate-set-capabilities', () => p.execute('migrate-set-capabilities', { capabilities: [{ capability: 'x-colo', state: true }] }));
     await on('primary', 'migrate-set-parameters', () => p.execute('migrate-set-parameters', { 'x-checkpoint-delay': this.opts.checkpointDelayMs, ...(this.opts.tlsCreds ? { 'tls-creds': this.opts.tlsCreds } : {}) }));
+    const watch = this.checkpoints();
+    watch.expectEntry();
     const t = performance.now();
     const { host, port } = this.opts.migration;
     await on('primary', 'migrate', () => p.execute('migrate', { uri: `tcp:${host}:${port}` }));
@@ -130,6 +152,7 @@ export class QemuNativeColo {
       if (performance.now() - t > 60_000) throw new ColoError('primary', 'migrate', 'COLO not reached within 60 s');
       await sleep(5);
     }
+    await watch.entered({ timeoutMs: Math.max(1, 60_000 - (performance.now() - t)) });
     // the secondary enters COLO a moment after the primary reports it
     const s = this.secondary;
     while (s && (await this.statusOf('secondary', s)).mode !== 'secondary') {
@@ -141,7 +164,7 @@ export class QemuNativeColo {
 
   /**
    * Asks for a checkpoint now: setting x-checkpoint-delay wakes QEMU's checkpoint thread (and
-   * keeps the period). QEMU reports no completion event; callers that need it watch the trace.
+   * restarts the period). It does not wait; checkpoint() does.
    */
   async requestCheckpoint(delayMs = this.opts.checkpointDelayMs): Promise<void> {
     const p = this.need('primary');
@@ -149,20 +172,26 @@ export class QemuNativeColo {
   }
 
   /**
-   * Waits for one whole checkpoint. QEMU sends no event for it, but the primary pauses for each
-   * one (run-state "colo") and runs on when the secondary has loaded it. QEMU 7.2 can lose writes
-   * of the first epoch after COLO entry on a later failover, so protection counts from here.
+   * Requests a checkpoint and resolves when one that began after the request has completed on
+   * the primary (the secondary has loaded it): everything written before the call is then in
+   * the secondary's view. A checkpoint already under way when the request lands does not count,
+   * and may swallow the request (colo.c:colo_do_checkpoint_transaction resets the request event
+   * once the vmstate is received), so the request is repeated after it. QEMU 7.2 can lose
+   * writes of the first epoch after COLO entry on a later failover: protection counts from here.
    */
-  async waitCheckpoint(timeoutMs = 10_000): Promise<number> {
-    const p = this.need('primary');
+  async checkpoint(o: WaitOptions & { delayMs?: number } = {}): Promise<{ ms: number; checkpoint: Checkpoint }> {
+    const watch = this.checkpoints();
     const t = performance.now();
-    let paused = false;
+    // a primary out of COLO would take the request as a plain parameter and never checkpoint
+    const mode = (await this.status('primary')).mode;
+    if (mode !== 'primary') throw new ColoError('primary', 'checkpoint', `not a COLO primary (COLO mode ${mode})`);
+    const left = (): number | undefined => (o.timeoutMs === undefined ? undefined : Math.max(1, o.timeoutMs - (performance.now() - t)));
     for (;;) {
-      const st = await on('primary', 'query-status', () => p.execute<{ status: string }>('query-status'));
-      if (st.status === 'colo') paused = true;
-      else if (paused && st.status === 'running') return performance.now() - t;
-      if (performance.now() - t > timeoutMs) throw new ColoError('primary', 'checkpoint', `no checkpoint completed within ${timeoutMs} ms`);
-      await sleep(2);
+      await this.requestCheckpoint(o.delayMs);
+      // taken after the reply: a STOP counted above it came after QEMU handled the request
+      const mark = watch.mark();
+      const c = await watch.nextCompleted(watch.completed, { ...o, timeoutMs: left() });
+      if (c.stop > mark) return { ms: performance.now() - t, checkpoint: c };
     }
   }
 

@@ -4,7 +4,7 @@
  * (QMP quit, then SIGTERM, then SIGKILL, each by pid). Used by the demo, the benchmark and tests.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, rmSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { QMPClient } from '../qmp/client.js';
@@ -54,16 +54,42 @@ export function createImage(path: string, size = '64M'): string {
   return path;
 }
 
-/** A TCP port on 127.0.0.1 that was free a moment ago. */
-export async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
+/** The first port of the kernel's ephemeral range (ports it hands out to bind(0) and connect()). */
+function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 11_000 ? low : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+function tryListen(port: number): Promise<number | null> {
+  return new Promise((resolve) => {
     const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
+    s.once('error', () => resolve(null));
+    s.listen(port, '127.0.0.1', () => {
       const addr = s.address();
-      s.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
+      s.close(() => resolve(typeof addr === 'object' && addr ? addr.port : null));
     });
   });
+}
+
+/**
+ * A TCP port on 127.0.0.1 that was free a moment ago, picked at random below the ephemeral
+ * range: a port the kernel chose for bind(0) is just as likely to be handed next to any
+ * process's outgoing connection, and on a busy host that one took a QEMU's listening port
+ * between this check and QEMU's bind ("Address already in use").
+ */
+export async function freePort(): Promise<number> {
+  const low = ephemeralLow();
+  for (let i = 0; i < 50; i++) {
+    const port = await tryListen(10_000 + Math.floor(Math.random() * (low - 10_000)));
+    if (port !== null) return port;
+  }
+  const port = await tryListen(0);
+  if (port === null) throw new Error('no free TCP port on 127.0.0.1');
+  return port;
 }
 
 const started = new Set<QemuProcess>();

@@ -5,6 +5,7 @@
  * A node whose own QEMU dies falls silent, so that its peer is the one to act.
  */
 import { EventEmitter } from 'node:events';
+import { CheckpointWatch } from '../colo/checkpoint.js';
 import type { QemuNativeColo } from '../colo/native.js';
 import type { QMPClient } from '../qmp/client.js';
 import { Runstate } from '../qmp/protocol.js';
@@ -39,6 +40,12 @@ export interface HaReport {
   /** performance.now() of the loss declaration and of the end of the failover. */
   detectedAt?: number;
   doneAt?: number;
+  /**
+   * Checkpoints this node's QEMU completed (primary) or loaded (secondary) while the agent ran,
+   * and QEMU's wall clock (ms) at the end of the last one: what the survivor's disk reflects.
+   */
+  checkpoints?: number;
+  lastCheckpointAt?: number;
   reason: string;
 }
 
@@ -48,6 +55,8 @@ export declare interface HaAgent {
 
 export class HaAgent extends EventEmitter {
   readonly heartbeat: Heartbeat;
+  /** The exact checkpoint detector on the local QEMU (both roles stop and resume for each). */
+  readonly checkpoints: CheckpointWatch;
   readonly reports: HaReport[] = [];
   /** The first outcome: a failover, a blocked takeover, or the loss of the local QEMU. */
   readonly outcome: Promise<HaReport>;
@@ -58,6 +67,7 @@ export class HaAgent extends EventEmitter {
   constructor(readonly opts: HaAgentOptions) {
     super();
     this.heartbeat = new Heartbeat(opts);
+    this.checkpoints = new CheckpointWatch(opts.local, opts.role);
     this.outcome = new Promise((r) => (this.settle = r));
   }
 
@@ -72,7 +82,15 @@ export class HaAgent extends EventEmitter {
   }
 
   private report(r: Omit<HaReport, 'role' | 'node' | 'peer'>): HaReport {
-    const full: HaReport = { role: this.opts.role, node: this.opts.node, peer: this.heartbeat.peerNode, ...r };
+    const last = this.checkpoints.last;
+    const full: HaReport = {
+      role: this.opts.role,
+      node: this.opts.node,
+      peer: this.heartbeat.peerNode,
+      ...r,
+      checkpoints: this.checkpoints.completed,
+      ...(last ? { lastCheckpointAt: last.resumedAt } : {}),
+    };
     this.reports.push(full);
     this.emit('report', full);
     this.settle(full);
@@ -123,6 +141,7 @@ export class HaAgent extends EventEmitter {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    this.checkpoints.dispose();
     await this.heartbeat.stop();
   }
 }
@@ -132,7 +151,10 @@ export function formatHaReport(r: HaReport): string {
   const ms = (x?: number) => (x === undefined ? '' : `${x.toFixed(1)} ms`);
   switch (r.event) {
     case 'failover':
-      return `${r.role} ${r.node}: failover done: peer ${r.peer ?? '?'} silent ${ms(r.silentMs)}, guard ${r.guard} ${ms(r.guardMs)}, COLO failover ${ms(r.failoverMs)}: ${r.reason}`;
+      return (
+        `${r.role} ${r.node}: failover done: peer ${r.peer ?? '?'} silent ${ms(r.silentMs)}, guard ${r.guard} ${ms(r.guardMs)}, COLO failover ${ms(r.failoverMs)}` +
+        `, ${r.checkpoints ?? 0} checkpoint(s) seen: ${r.reason}`
+      );
     case 'blocked':
       return `${r.role} ${r.node}: takeover blocked after peer ${r.peer ?? '?'} silent ${ms(r.silentMs)}: ${r.reason}`;
     default:

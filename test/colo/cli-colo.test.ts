@@ -3,6 +3,7 @@ import { main } from '../../lib/cli/main.js';
 import { CapturedIo } from '../../lib/cli/io.js';
 import { ioVerdict, pickAccel, requireQemu, stopAllQemus } from '../support/qemu.js';
 import { ColoPair, imageDifference } from './pair.js';
+import { scaled } from '../support/slowness.js';
 
 async function cli(...argv: string[]): Promise<{ rc: number; out: string; err: string }> {
   const io = new CapturedIo();
@@ -11,7 +12,7 @@ async function cli(...argv: string[]): Promise<{ rc: number; out: string; err: s
 }
 
 describe(`colo-xl colo: one step per call on two real QEMUs (accel ${pickAccel()})`, function () {
-  this.timeout(60_000);
+  this.timeout(scaled(60_000));
   let pair: ColoPair;
   let common: string[];
   before(async () => {
@@ -80,7 +81,7 @@ describe(`colo-xl colo: one step per call on two real QEMUs (accel ${pickAccel()
 });
 
 describe('colo-xl colo failover --side primary, resume and stop (real QEMUs)', function () {
-  this.timeout(60_000);
+  this.timeout(scaled(60_000));
   let pair: ColoPair;
   before(async () => {
     requireQemu();

@@ -6,6 +6,7 @@ import { CapturedIo } from '../../lib/cli/io.js';
 import { main } from '../../lib/cli/main.js';
 import { QMPClient } from '../../lib/qmp/client.js';
 import { createImage, freePort, ioVerdict, pickAccel, requireQemu } from '../support/qemu.js';
+import { scaled } from '../support/slowness.js';
 
 async function cli(...argv: string[]): Promise<{ rc: number; out: string; err: string }> {
   const io = new CapturedIo();
@@ -25,7 +26,7 @@ function cfg(dir: string, name: string, port: number, target: string): string {
 }
 
 describe(`colo-xl colo launch: QEMUs from xl.cfg files, then replication (accel ${pickAccel()})`, function () {
-  this.timeout(60_000);
+  this.timeout(scaled(60_000));
   const dir = mkdtempSync(join(tmpdir(), 'colo-xl-launch-'));
   const pids: number[] = [];
   after(() => {

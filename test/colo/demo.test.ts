@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { CapturedIo } from '../../lib/cli/io.js';
 import { main } from '../../lib/cli/main.js';
 import { pickAccel, requireQemu } from '../support/qemu.js';
+import { scaled } from '../support/slowness.js';
 
 describe(`colo-xl demo (real QEMUs, accel ${pickAccel()})`, function () {
-  this.timeout(60_000);
+  this.timeout(scaled(60_000));
   before(() => requireQemu());
 
   it('--json: set-up, checkpoints, SIGKILL, failover, and a passing block-by-block verdict', async () => {
@@ -27,7 +28,7 @@ describe(`colo-xl demo (real QEMUs, accel ${pickAccel()})`, function () {
     assert.deepEqual(r.blocks, { checked: 32, matching: 32, bad: [] });
     assert.equal(r.identical, true);
     assert.equal(r.checkpointMs.length, 3);
-    assert.ok(r.failoverMs > 0 && r.failoverMs < 10_000);
+    assert.ok(r.failoverMs > 0 && r.failoverMs < scaled(10_000));
     const xs = r.steps.find((s) => s.name === 'xenstore');
     assert.match(xs?.detail ?? '', /^vbd 768 of domains 1 and 2 \(backend qdisk\) with colo-host 127\.0\.0\.1:\d+, colo-export e1, read back$/);
     const dm = r.steps.find((s) => s.name === 'device models');

@@ -6,44 +6,23 @@ import { nativePrimaryArgs, nativeSecondaryArgs, type NativeNic } from '../../li
 import { QemuNativeColo } from '../../lib/colo/native.js';
 import { waitCommit } from '../../lib/ha/lab.js';
 import { commonArgs, createImage, freePort, ioVerdict, pickAccel, qemuIoOffline, QemuProcess, requireQemu, stopAllQemus } from '../support/qemu.js';
+import { scaled } from '../support/slowness.js';
 
 const accel = pickAccel();
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Completed checkpoints in a primary's trace: its "Receive 'vmstate-loaded'" lines. */
-function checkpointsSeen(q: QemuProcess): number {
-  return (q.output.match(/colo_receive_message Receive 'vmstate-loaded'/g) ?? []).length;
-}
-
-async function waitCheckpoints(q: QemuProcess, n: number, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (checkpointsSeen(q) < n) {
-    if (Date.now() > deadline) throw new Error(`${q.name}: checkpoint ${n} not seen within ${timeoutMs} ms`);
-    await sleep(10);
-  }
-}
 
 /**
- * Requests a checkpoint and waits until one that *started* after the request has completed, with
- * the period raised to a minute so that none runs while the test pokes the VMs: qemu-io from the
- * monitor during a checkpoint can hang QEMU 7.2's COLO (the primary stalls after checkpoint-reply).
+ * A checkpoint begun after the call and completed (QemuNativeColo.checkpoint, the exact
+ * detector), with the period raised to a minute so that none runs while the test pokes the VMs:
+ * qemu-io from the monitor during a checkpoint can hang QEMU 7.2's COLO (the primary stalls
+ * after checkpoint-reply).
  */
-async function quietCheckpoint(colo: QemuNativeColo, primary: QemuProcess, timeoutMs = 15_000): Promise<void> {
-  const from = primary.output.length;
-  await colo.requestCheckpoint(60_000);
-  const deadline = Date.now() + timeoutMs;
-  const done = /Send 'checkpoint-request'[\s\S]*Receive 'vmstate-loaded'/;
-  while (!done.test(primary.output.slice(from))) {
-    if (Date.now() > deadline) throw new Error(`${primary.name}: no checkpoint completed within ${timeoutMs} ms of the request`);
-    await sleep(10);
-  }
-  await sleep(20);
+async function quietCheckpoint(colo: QemuNativeColo): Promise<void> {
+  await colo.checkpoint({ delayMs: 60_000, timeoutMs: scaled(15_000) });
 }
 
 describe(`QEMU-native COLO on two real QEMUs (accel ${accel}${accel === 'tcg' ? ': up to the first checkpoint and secondary failover, as QEMU 7.2 deadlocks its TCG primary after it' : ': full cycle'})`, function () {
-  this.timeout(90_000);
+  this.timeout(scaled(90_000));
   const dir = mkdtempSync(join(tmpdir(), 'colo-xl-native-'));
-  const trace = ['-trace', 'colo_*'];
   let nbd: number;
   let mig: number;
   let nic: NativeNic;
@@ -56,7 +35,7 @@ describe(`QEMU-native COLO on two real QEMUs (accel ${accel}${accel === 'tcg' ? 
     const image = createImage(join(dir, `${name}.qcow2`));
     const disk = { index: 0, image, activeDisk: createImage(join(dir, `${name}-active.qcow2`)), hiddenDisk: createImage(join(dir, `${name}-hidden.qcow2`)) };
     const n = { ...primaryHostPorts, netdev: `socket,id=hn0,listen=127.0.0.1:${await freePort()}` };
-    return await QemuProcess.start(name, [...commonArgs(accel).filter((a) => a !== '-S'), ...trace, ...nativeSecondaryArgs([disk], { host: '127.0.0.1', port: mig }, n)], dir);
+    return await QemuProcess.start(name, [...commonArgs(accel).filter((a) => a !== '-S'), ...nativeSecondaryArgs([disk], { host: '127.0.0.1', port: mig }, n)], dir);
   }
 
   before(async () => {
@@ -73,7 +52,7 @@ describe(`QEMU-native COLO on two real QEMUs (accel ${accel}${accel === 'tcg' ? 
     };
     createImage(primaryImage);
     S = await startSecondary('secondary', nic);
-    P = await QemuProcess.start('primary', [...commonArgs(accel), ...trace, ...nativePrimaryArgs([{ index: 0, image: primaryImage }], nic)], dir);
+    P = await QemuProcess.start('primary', [...commonArgs(accel), ...nativePrimaryArgs([{ index: 0, image: primaryImage }], nic)], dir);
     colo = new QemuNativeColo(P.qmp, S.qmp, {
       disks: [0],
       nbd: { host: '127.0.0.1', port: nbd },
@@ -92,7 +71,7 @@ describe(`QEMU-native COLO on two real QEMUs (accel ${accel}${accel === 'tcg' ? 
     await colo.probe();
     await colo.prepareSecondary();
     const ms = await colo.start();
-    assert.ok(ms < 10_000, `COLO reached after ${ms} ms`);
+    assert.ok(ms < scaled(10_000), `COLO reached after ${ms} ms`);
     assert.equal((await colo.status('primary')).mode, 'primary');
     assert.equal((await colo.status('secondary')).mode, 'secondary');
   });
@@ -101,7 +80,7 @@ describe(`QEMU-native COLO on two real QEMUs (accel ${accel}${accel === 'tcg' ? 
     await P.qemuIo('colo-disk0', 'write -P 0xab 0 64k');
     await P.qemuIo('colo-disk0', 'write -P 0x5c 4M 64k');
     await S.qemuIo('colo-disk0', 'write -P 0xcd 1M 64k');
-    await quietCheckpoint(colo, P);
+    await quietCheckpoint(colo);
     assert.equal(ioVerdict(await S.qemuIo('colo-disk0', 'read -P 0xab 0 64k')), 'ok');
     assert.equal(ioVerdict(await S.qemuIo('colo-disk0', 'read -P 0x5c 4M 64k')), 'ok');
     assert.equal(ioVerdict(await S.qemuIo('colo-disk0', 'read -P 0 1M 64k')), 'ok');
@@ -110,10 +89,11 @@ describe(`QEMU-native COLO on two real QEMUs (accel ${accel}${accel === 'tcg' ? 
   if (accel === 'kvm') {
     it('periodic checkpoints come every x-checkpoint-delay (300 ms)', async () => {
       await P.qemuIo('colo-disk0', 'write -P 0x5d 5M 64k');
-      const n = checkpointsSeen(P);
+      const watch = colo.checkpoints();
+      const n = watch.completed;
       await colo.requestCheckpoint(300);
-      await waitCheckpoints(P, n + 4, 10_000);
-      await quietCheckpoint(colo, P);
+      await watch.reach(n + 4, { timeoutMs: scaled(10_000) });
+      await quietCheckpoint(colo);
       assert.equal(ioVerdict(await S.qemuIo('colo-disk0', 'read -P 0x5d 5M 64k')), 'ok');
     });
   }
@@ -146,9 +126,9 @@ describe(`QEMU-native COLO on two real QEMUs (accel ${accel}${accel === 'tcg' ? 
       assert.equal((await colo.status('secondary')).mode, 'secondary');
       const filters = await S.qmp.execute<Array<{ name: string }>>('qom-list', { path: '/objects' });
       assert.ok(['m0', 'redire0', 'redire1', 'comp0', 'rew0'].every((id) => filters.some((f) => f.name === id)));
-      await quietCheckpoint(colo, S);
+      await quietCheckpoint(colo);
       await S.qemuIo('colo-disk0', 'write -P 0x77 6M 64k');
-      await quietCheckpoint(colo, S);
+      await quietCheckpoint(colo);
       for (const [pat, off] of [['0xab', '0'], ['0xef', '2M'], ['0x77', '6M']]) {
         assert.equal(ioVerdict(await S2.qemuIo('colo-disk0', `read -P ${pat} ${off} 64k`)), 'ok', `${pat}@${off} on the new secondary`);
       }
@@ -169,7 +149,7 @@ describe(`QEMU-native COLO on two real QEMUs (accel ${accel}${accel === 'tcg' ? 
 });
 
 describe(`colo-xl colo --native, one step per call (accel ${accel})`, function () {
-  this.timeout(60_000);
+  this.timeout(scaled(60_000));
   const dir = mkdtempSync(join(tmpdir(), 'colo-xl-native-cli-'));
   let P: QemuProcess;
   let S: QemuProcess;
@@ -186,7 +166,7 @@ describe(`colo-xl colo --native, one step per call (accel ${accel})`, function (
     const [nbd, mig] = [await freePort(), await freePort()];
     const disk = { index: 0, image: createImage(join(dir, 's.qcow2')), activeDisk: createImage(join(dir, 'a.qcow2')), hiddenDisk: createImage(join(dir, 'h.qcow2')) };
     S = await QemuProcess.start('s', [...commonArgs(accel).filter((a) => a !== '-S'), ...nativeSecondaryArgs([disk], { host: '127.0.0.1', port: mig })], dir);
-    P = await QemuProcess.start('p', [...commonArgs(accel), '-trace', 'colo_*', ...nativePrimaryArgs([{ index: 0, image: createImage(join(dir, 'p.qcow2')) }])], dir);
+    P = await QemuProcess.start('p', [...commonArgs(accel), ...nativePrimaryArgs([{ index: 0, image: createImage(join(dir, 'p.qcow2')) }])], dir);
     common = ['--native', '-P', P.controlPath, '-S', S.controlPath, '-d', '0', '-n', `127.0.0.1:${nbd}`, '-m', `127.0.0.1:${mig}`];
   });
   after(async () => {
@@ -202,12 +182,12 @@ describe(`colo-xl colo --native, one step per call (accel ${accel})`, function (
     assert.equal(r.rc, 0, r.err);
     assert.match(r.out, /^primary +vm running, COLO mode primary, migration colo\nsecondary vm running, COLO mode secondary/);
     await P.qemuIo('colo-disk0', 'write -P 0xab 0 64k');
-    const n = checkpointsSeen(P);
+    // the step returns once a checkpoint begun after its request has completed
     r = await cli('colo', 'checkpoint', '--json', '--delay', '60000', ...common);
     assert.equal(r.rc, 0, r.err);
-    assert.deepEqual(JSON.parse(r.out), { event: 'checkpoint', n: 1, requested: true });
-    await waitCheckpoints(P, n + 1);
-    await sleep(20);
+    const { ms, ...ev } = JSON.parse(r.out) as { ms: number };
+    assert.deepEqual(ev, { event: 'checkpoint', n: 1, requested: true, completed: true });
+    assert.ok(ms > 0);
     assert.equal(ioVerdict(await S.qemuIo('colo-disk0', 'read -P 0xab 0 64k')), 'ok');
     await P.kill('SIGKILL');
     r = await cli('colo', 'failover', '--native', '-S', S.controlPath);
@@ -221,7 +201,7 @@ describe(`colo-xl colo --native, one step per call (accel ${accel})`, function (
 
 if (accel === 'kvm') {
   describe('QEMU-native COLO: secondary SIGKILLed, primary failover, primary resumes to a new secondary (kvm)', function () {
-    this.timeout(60_000);
+    this.timeout(scaled(60_000));
     const dir = mkdtempSync(join(tmpdir(), 'colo-xl-native-pr-'));
     after(async () => {
       await stopAllQemus();
@@ -245,11 +225,11 @@ if (accel === 'kvm') {
       };
       const mig = await freePort();
       const S = await secondary('s1', mig);
-      const P = await QemuProcess.start('p', [...commonArgs(accel), '-msg', 'timestamp=on', '-trace', 'colo_*', ...nativePrimaryArgs([{ index: 0, image: createImage(join(dir, 'p.qcow2')) }], nic)], dir);
+      const P = await QemuProcess.start('p', [...commonArgs(accel), ...nativePrimaryArgs([{ index: 0, image: createImage(join(dir, 'p.qcow2')) }], nic)], dir);
       const colo = new QemuNativeColo(P.qmp, S.qmp, { disks: [0], nbd: { host: '127.0.0.1', port: await freePort() }, migration: { host: '127.0.0.1', port: mig }, checkpointDelayMs: 300, nic });
       await colo.prepareSecondary();
       await colo.start();
-      await quietCheckpoint(colo, P);
+      await quietCheckpoint(colo);
       await P.qemuIo('colo-disk0', 'write -P 0x41 0 64k');
       await S.kill('SIGKILL');
       const ev = await colo.failoverPrimary();
@@ -263,9 +243,9 @@ if (accel === 'kvm') {
       await colo.resume(S2.qmp);
       assert.equal((await colo.status('primary')).mode, 'primary');
       assert.deepEqual((await objs()).filter((n) => ['m0', 'redire0', 'redire1', 'iothread1', 'comp0'].includes(n)).sort(), ['comp0', 'iothread1', 'm0', 'redire0', 'redire1']);
-      await quietCheckpoint(colo, P);
+      await quietCheckpoint(colo);
       await P.qemuIo('colo-disk0', 'write -P 0x43 2M 64k');
-      await quietCheckpoint(colo, P);
+      await quietCheckpoint(colo);
       assert.equal(ioVerdict(await S2.qemuIo('colo-disk0', 'read -P 0x43 2M 64k')), 'ok');
       assert.equal(ioVerdict(await S2.qemuIo('colo-disk0', 'read -P 0x41 0 64k')), 'ok');
       assert.equal(ioVerdict(await S2.qemuIo('colo-disk0', 'read -P 0x42 1M 64k')), 'ok');

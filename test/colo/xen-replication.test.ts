@@ -3,11 +3,12 @@ import { ColoError, ReplicationStatusError } from '../../lib/colo/errors.js';
 import { isQmpError, queryXenReplicationStatus, stopReplication } from '../../lib/colo/qdisk.js';
 import { ioVerdict, pickAccel, qemuIoOffline, requireQemu, stopAllQemus } from '../support/qemu.js';
 import { ColoPair, imageDifference } from './pair.js';
+import { scaled } from '../support/slowness.js';
 
 const accel = pickAccel();
 
 describe(`libxl-style COLO disk replication, two real QEMUs on loopback (accel ${accel})`, function () {
-  this.timeout(60_000);
+  this.timeout(scaled(60_000));
   before(() => requireQemu());
   after(stopAllQemus);
 
@@ -68,7 +69,7 @@ describe(`libxl-style COLO disk replication, two real QEMUs on loopback (accel $
         assert.equal(ioVerdict(await pair.secondary.qemuIo('top-colo', `read -P 0x${(0x10 + i).toString(16)} ${8 + i}M 64k`)), 'ok');
       }
       times.sort((a, b) => a - b);
-      assert.ok(times[9]! < 1000, `a checkpoint took ${times[9]} ms`);
+      assert.ok(times[9]! < scaled(1000), `a checkpoint took ${times[9]} ms`);
     });
 
     it('primary SIGKILLed → secondary failover: its disk equals the primary’s at the last checkpoint, byte for byte', async () => {

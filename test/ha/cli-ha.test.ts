@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPair } from '../../lib/ha/lab.js';
 import { freePort, ioVerdict, requireQemu, stopAllQemus } from '../support/qemu.js';
+import { scaled } from '../support/slowness.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -16,7 +17,7 @@ async function cli(...argv: string[]): Promise<{ rc: number; out: string; err: s
 }
 
 describe('colo-xl colo-ha (CLI)', function () {
-  this.timeout(60_000);
+  this.timeout(scaled(60_000));
   const dir = mkdtempSync(join(tmpdir(), 'colo-xl-ha-cli-'));
   before(() => requireQemu());
   after(async () => {
@@ -52,9 +53,12 @@ describe('colo-xl colo-ha (CLI)', function () {
     assert.match(r.out, /^COLO running over TLS: both sides in COLO \d+\.\d ms after migrate, first checkpoint \d+\.\d ms later\n$/);
     assert.equal((await pair.S.qmp.execute<{ 'tls-creds'?: string }>('query-migrate-parameters'))['tls-creds'], 'colo-xl-tls');
     const [pp, sp] = [await freePort(), await freePort()];
-    const sec = cli('colo-ha', 'agent', '--role', 'secondary', '--node', 'hostB', '-Q', pair.S.controlPath, '--listen', `127.0.0.1:${sp}`, '--peer', `127.0.0.1:${pp}`, ...common, '--json');
-    const pri = cli('colo-ha', 'agent', '--role', 'primary', '--node', 'hostA', '-Q', pair.P.controlPath, '--listen', `127.0.0.1:${pp}`, '--peer', `127.0.0.1:${sp}`, ...common);
-    await sleep(500);
+    // the heartbeat deadline (50 ms × 3) stretches with the host's slowness, as every time limit here
+    const miss = ['--miss', String(scaled(3))];
+    const sec = cli('colo-ha', 'agent', '--role', 'secondary', '--node', 'hostB', '-Q', pair.S.controlPath, '--listen', `127.0.0.1:${sp}`, '--peer', `127.0.0.1:${pp}`, ...common, ...miss, '--json');
+    const pri = cli('colo-ha', 'agent', '--role', 'primary', '--node', 'hostA', '-Q', pair.P.controlPath, '--listen', `127.0.0.1:${pp}`, '--peer', `127.0.0.1:${sp}`, ...common, ...miss);
+    // both agents open their QMP socket and hear each other first
+    await sleep(scaled(500));
     await pair.P.kill('SIGKILL');
     const [rs, rp] = await Promise.all([sec, pri]);
     assert.equal(rs.rc, 0, rs.err);
@@ -67,7 +71,7 @@ describe('colo-xl colo-ha (CLI)', function () {
   });
 
   it('drill --runs 1 --victim secondary prints a run line and a summary', async () => {
-    const r = await cli('colo-ha', 'drill', '--victim', 'secondary', '--runs', '1', '--dir', dir);
+    const r = await cli('colo-ha', 'drill', '--victim', 'secondary', '--runs', '1', '--dir', dir, '--miss', String(scaled(3)));
     assert.equal(r.rc, 0, r.out + r.err);
     assert.match(r.out, /^run 1: ok: \d+ writes \(\d+ acked, 0 failed, \d+\/s\), \d+ checkpoints, kill→serving [\d.]+ ms \(detection [\d.]+ \+ failover [\d.]+\), disk: /);
     assert.match(r.out, /\nsecondary killed 1 times: 1 passed, 0 failed; \d+ writes, \d+ acked, 0 failed; /);

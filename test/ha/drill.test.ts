@@ -5,12 +5,19 @@ import { join } from 'node:path';
 import { parseCheckpoints, runDrill, type DrillSummary } from '../../lib/ha/drill.js';
 import { verifyDisk, type WriteRecord } from '../../lib/ha/load.js';
 import { requireQemu, stopAllQemus } from '../support/qemu.js';
+import { SLOWNESS, scaled } from '../support/slowness.js';
+
+/**
+ * The drill's own limits and the heartbeat deadline (50 ms × 3 on an idle host) stretch with the
+ * measured slowness: a starved agent must not declare a live peer lost and fail over under it.
+ */
+const timing = { timeScale: SLOWNESS, missCount: scaled(3) };
 
 /** Runs per victim here; `colo-xl colo drill --runs 50` (and the benchmark) do the full 50. */
 const RUNS = Number(process.env.COLO_XL_DRILL_RUNS ?? 2);
 
 describe('loss-free drill: write load, SIGKILL at a random moment, automatic failover, disk checked byte for byte', function () {
-  this.timeout(120_000);
+  this.timeout(scaled(120_000));
   const dir = mkdtempSync(join(tmpdir(), 'colo-xl-drill-'));
   before(() => requireQemu());
   after(async () => {
@@ -38,14 +45,14 @@ describe('loss-free drill: write load, SIGKILL at a random moment, automatic fai
   });
 
   it(`primary killed ${RUNS}×: the survivor holds exactly the last completed checkpoint`, async () => {
-    const s = await runDrill({ dir, victim: 'primary', runs: RUNS });
+    const s = await runDrill({ dir, victim: 'primary', runs: RUNS, ...timing });
     assert.equal(s.passed, RUNS, describeRuns(s));
     assert.ok(s.writes > 0 && s.acked > 0);
     for (const r of s.results) assert.ok(r.verdict!.mustNotHave + r.verdict!.mustHave > 0);
   });
 
   it(`secondary killed ${RUNS}×: the primary fails no write and holds every one`, async () => {
-    const s = await runDrill({ dir, victim: 'secondary', runs: RUNS });
+    const s = await runDrill({ dir, victim: 'secondary', runs: RUNS, ...timing });
     assert.equal(s.passed, RUNS, describeRuns(s));
     assert.equal(s.failedWrites, 0);
     assert.equal(s.acked, s.writes);

@@ -6,12 +6,13 @@ import { runFenceCmd } from '../../lib/ha/fence.js';
 import { Heartbeat, parseHostPort, type PeerLost } from '../../lib/ha/heartbeat.js';
 import { askWitness, WitnessServer } from '../../lib/ha/witness.js';
 import { freePort } from '../support/qemu.js';
+import { scaled } from '../support/slowness.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const lo = (port: number) => ({ host: '127.0.0.1', port });
 
 describe('HA heartbeat, witness and fence hook (no QEMU)', function () {
-  this.timeout(10_000);
+  this.timeout(scaled(10_000));
   const open: Array<{ stop(): Promise<void> }> = [];
   afterEach(async () => {
     await Promise.all(open.splice(0).map((x) => x.stop()));
@@ -38,7 +39,7 @@ describe('HA heartbeat, witness and fence hook (no QEMU)', function () {
 
   it('each side learns the other\'s identity; defaults are 50 ms × 3', async () => {
     const [a, b] = await pair();
-    await sleep(200);
+    await sleep(scaled(200));
     assert.equal(a.peerNode, 'beta');
     assert.equal(b.peerNode, 'alpha');
     assert.equal(a.deadlineMs, 150);
@@ -51,11 +52,11 @@ describe('HA heartbeat, witness and fence hook (no QEMU)', function () {
     b.on('lost', (l) => lost.push(l));
     const t = performance.now();
     a.mute();
-    await sleep(400);
+    await sleep(scaled(400));
     assert.equal(lost.length, 1);
     assert.equal(lost[0]!.peer, 'alpha');
     const after = lost[0]!.at - t;
-    assert.ok(after >= 100 && after < 400, `declared ${after.toFixed(0)} ms after the last beat could have come`);
+    assert.ok(after >= 100 && after < scaled(400), `declared ${after.toFixed(0)} ms after the last beat could have come`);
   });
 
   it('a cut link makes both sides declare the other lost while the witness still hears both', async () => {
@@ -69,7 +70,7 @@ describe('HA heartbeat, witness and fence hook (no QEMU)', function () {
     b.on('lost', (l) => lost.push(`b:${l.peer}`));
     a.cut();
     b.cut();
-    await sleep(300);
+    await sleep(scaled(300));
     assert.deepEqual(lost.sort(), ['a:beta', 'b:alpha']);
     const ans = await askWitness(lo(w.port), 'alpha', 150);
     assert.equal(ans?.reachable, true);

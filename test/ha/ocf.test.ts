@@ -9,13 +9,14 @@ import { QemuNativeColo } from '../../lib/colo/native.js';
 import { QMPClient } from '../../lib/qmp/client.js';
 import { commonArgs, createImage, freePort, QemuProcess, requireQemu, stopAllQemus } from '../support/qemu.js';
 import { requireFile } from '../support/require-tool.js';
+import { scaled } from '../support/slowness.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const AGENT = join(ROOT, 'ocf/colo-xl');
 const OCF_TESTER = '/usr/sbin/ocf-tester';
 
 describe('OCF resource agent ocf/colo-xl (promotable)', function () {
-  this.timeout(120_000);
+  this.timeout(scaled(120_000));
   const dir = mkdtempSync(join(tmpdir(), 'colo-xl-ocf-'));
   const state = join(dir, 'state');
   before(() => {
@@ -56,7 +57,7 @@ describe('OCF resource agent ocf/colo-xl (promotable)', function () {
     chmodSync(installed, 0o755);
     copyFileSync(AGENT, join(installed, 'colo-xl'));
     chmodSync(join(installed, 'colo-xl'), 0o755);
-    const r = spawnSync(OCF_TESTER, ['-n', 'colo1', '-o', `qemu_args=${args}`, '-o', `colo_xl=${wrapper}`, '-o', `state_dir=${state}`, join(installed, 'colo-xl')], { encoding: 'utf8', timeout: 110_000 });
+    const r = spawnSync(OCF_TESTER, ['-n', 'colo1', '-o', `qemu_args=${args}`, '-o', `colo_xl=${wrapper}`, '-o', `state_dir=${state}`, join(installed, 'colo-xl')], { encoding: 'utf8', timeout: scaled(110_000) });
     rmSync(installed, { recursive: true, force: true });
     assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
     assert.match(r.stdout, /passed all tests/);
@@ -74,7 +75,7 @@ describe('OCF resource agent ocf/colo-xl (promotable)', function () {
       OCF_RESKEY_colo_xl: wrapper,
       OCF_RESKEY_qemu_args: [...commonArgs().filter((a) => a !== '-S'), ...nativeSecondaryArgs([disk], { host: '127.0.0.1', port: mig })].join(' '),
     };
-    const ra = (action: string) => spawnSync(AGENT, [action], { env, encoding: 'utf8', timeout: 60_000 });
+    const ra = (action: string) => spawnSync(AGENT, [action], { env, encoding: 'utf8', timeout: scaled(60_000) });
     try {
       assert.equal(ra('start').status, 0);
       assert.equal(ra('monitor').status, 0);

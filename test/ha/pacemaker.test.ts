@@ -9,6 +9,7 @@ import { QMPClient } from '../../lib/qmp/client.js';
 import { Cluster, SUBNET } from '../support/cluster/cluster.js';
 import { commonArgs, createImage, requireQemu } from '../support/qemu.js';
 import { requireFile } from '../support/require-tool.js';
+import { scaled } from '../support/slowness.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const AGENT = join(ROOT, 'ocf/colo-xl');
@@ -38,7 +39,7 @@ function resourcesXml(args: Record<string, string>, colo: string, state: Record<
 const promoted = (st: string, n: string) => new RegExp(`Promoted: \\[ ${n} \\]`).test(st);
 
 describe('ocf/colo-xl under a real Pacemaker+Corosync cluster (two namespaced nodes)', function () {
-  this.timeout(240_000);
+  this.timeout(scaled(240_000));
   const dir = mkdtempSync(join(tmpdir(), 'colo-xl-pcmk-'));
   let cluster: Cluster | null = null;
   const timings: Record<string, number> = {};

@@ -28,7 +28,7 @@ const USAGE = `colo-ha <agent|witness|start|tls-init|drill> [options]
              start QEMU-native COLO; with --tls-dir, NBD and migration use TLS
   tls-init   <dir> [--ip IP]... [--dns NAME]...   make a CA and server/client certs
   drill      --victim primary|secondary [--runs 50] [--rate 600] [--delay 200]
-             [--periodic] [--tls-dir DIR] [--dir DIR]
+             [--periodic] [--tls-dir DIR] [--dir DIR] [--interval <ms>] [--miss <n>]
              SIGKILL under write load, check the disk; checkpoints every --delay ms
              with the load drained first (as a guest's I/O is), or with --periodic
              QEMU's own timer with writes running through them
@@ -149,9 +149,9 @@ async function start(ctx: CliContext, o: Opts, json: boolean): Promise<number> {
     await colo.probe();
     await colo.prepareSecondary();
     const ms = await colo.start();
-    // protection counts from the first completed checkpoint (QemuNativeColo.waitCheckpoint)
-    await colo.requestCheckpoint();
-    const first = await colo.waitCheckpoint();
+    // protection counts from the first completed checkpoint (QemuNativeColo.checkpoint); the
+    // first copies the whole guest RAM, so the wait is generous; a dead peer ends it at once
+    const { ms: first } = await colo.checkpoint({ timeoutMs: 60_000 });
     ctx.io.out(
       json
         ? `${JSON.stringify({ event: 'result', step: 'start', ms: Math.round(ms * 10) / 10, firstCheckpointMs: Math.round(first * 10) / 10, tls: !!tlsDir })}\n`
@@ -193,6 +193,9 @@ async function drill(ctx: CliContext, o: Opts, json: boolean): Promise<number> {
       // periodic: QEMU's own timer, with monitor writes running through the checkpoints
       drainedCheckpointMs: o.has('--periodic') ? 0 : num(o, '--delay', 200),
       ...(tlsDir ? { tlsDir } : {}),
+      // the agents' heartbeat, as for colo-ha agent (a loaded host needs more misses)
+      ...(one(o, '--interval') ? { intervalMs: num(o, '--interval', DEFAULT_INTERVAL_MS) } : {}),
+      ...(one(o, '--miss') ? { missCount: num(o, '--miss', DEFAULT_MISS_COUNT) } : {}),
       onRun: (r) => ctx.io.out(json ? `${JSON.stringify({ event: 'run', ...r, verdict: r.verdict && { ...r.verdict, problems: r.verdict.problems.slice(0, 5) } })}\n` : `${runLine(r)}\n`),
     });
     const { results: _r, ...sum } = s;

@@ -8,6 +8,13 @@ import { QemuNativeColo } from '../../colo/native.js';
 import { QMPClient } from '../../qmp/client.js';
 import { round, withColoClients, type Options, type Reporter } from './colo.js';
 
+/**
+ * How long a step waits for a checkpoint it asked for. Generous: QEMU's first checkpoint copies
+ * the whole guest RAM, and a loaded host stretches it; a checkpoint that never comes (a dead
+ * peer) ends the wait earlier through COLO_EXIT.
+ */
+const CHECKPOINT_TIMEOUT_MS = 60_000;
+
 export async function runNative(ctx: CliContext, o: Options, r: Reporter): Promise<number> {
   return withColoClients(ctx, o, async (p, s) => {
     const colo = new QemuNativeColo(p, s, {
@@ -21,17 +28,17 @@ export async function runNative(ctx: CliContext, o: Options, r: Reporter): Promi
         await colo.probe();
         await colo.prepareSecondary();
         const ms = await colo.start();
-        // protection counts from the first completed checkpoint (see waitCheckpoint)
-        await colo.requestCheckpoint(o.delay);
-        const first = await colo.waitCheckpoint(Math.max(10_000, 3 * o.delay));
-        r.event('result', { step: 'start', ms: round(ms), firstCheckpointMs: round(first) }, `COLO running: both sides in COLO ${ms.toFixed(1)} ms after migrate, first checkpoint ${first.toFixed(1)} ms later`);
+        // protection counts from the first completed checkpoint (QemuNativeColo.checkpoint)
+        const first = await colo.checkpoint({ delayMs: o.delay, timeoutMs: CHECKPOINT_TIMEOUT_MS });
+        r.event('result', { step: 'start', ms: round(ms), firstCheckpointMs: round(first.ms) }, `COLO running: both sides in COLO ${ms.toFixed(1)} ms after migrate, first checkpoint ${first.ms.toFixed(1)} ms later`);
         return 0;
       }
       case 'checkpoint':
         for (let i = 0; i < o.count; i++) {
           if (i > 0 && o.interval > 0) await new Promise((res) => setTimeout(res, o.interval));
-          await colo.requestCheckpoint(o.delay);
-          r.event('checkpoint', { n: i + 1, requested: true }, `checkpoint ${i + 1} requested (x-checkpoint-delay ${o.delay} ms)`);
+          // returns once the secondary holds a checkpoint begun after the request
+          const c = await colo.checkpoint({ delayMs: o.delay, timeoutMs: CHECKPOINT_TIMEOUT_MS });
+          r.event('checkpoint', { n: i + 1, requested: true, completed: true, ms: round(c.ms) }, `checkpoint ${i + 1} done in ${c.ms.toFixed(1)} ms (x-checkpoint-delay ${o.delay} ms)`);
         }
         return 0;
       case 'status': {

@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import { CheckpointError, CheckpointWatch } from '../../lib/colo/checkpoint.js';
+import { EventListener, type EventFilter } from '../../lib/qmp/events.js';
+import type { QmpEvent } from '../../lib/qmp/message.js';
+
+/** The two QMPClient methods the watch uses, fed by hand in stream order. */
+class FakeQmp {
+  readonly listeners = new Set<EventListener>();
+  private clock = 1_000_000;
+  listen(names?: string | Iterable<string>, filter?: EventFilter): EventListener {
+    const l = new EventListener(names, filter);
+    this.listeners.add(l);
+    return l;
+  }
+  removeListener(l: EventListener): void {
+    this.listeners.delete(l);
+    l.close();
+  }
+  emit(event: string, data?: Record<string, unknown>): void {
+    this.clock += 10;
+    const e: QmpEvent = { event, timestamp: { seconds: Math.floor(this.clock / 1000), microseconds: (this.clock % 1000) * 1000 }, ...(data ? { data } : {}) };
+    for (const l of this.listeners) l.deliver(e);
+  }
+  close(): void {
+    for (const l of this.listeners) l.close();
+  }
+}
+
+const failure = (f: string) => (e: unknown) => e instanceof CheckpointError && e.failure === f;
+
+describe('CheckpointWatch: COLO checkpoints from the STOP/RESUME events', () => {
+  it('COLO entry is the first RESUME after expectEntry (a migration-completion STOP is not a checkpoint); then each STOP/RESUME pair is one', async () => {
+    const q = new FakeQmp();
+    const w = new CheckpointWatch(q, 'primary');
+    w.expectEntry();
+    assert.equal(w.inColo, false);
+    const entered = w.entered({ timeoutMs: 1000 });
+    q.emit('STOP');
+    q.emit('RESUME');
+    await entered;
+    assert.deepEqual([w.inColo, w.completed, w.mark()], [true, 0, 0]);
+    q.emit('STOP');
+    q.emit('RESUME');
+    assert.equal(w.completed, 1);
+    assert.deepEqual(w.last, { n: 1, stop: 1, stoppedAt: 1_000_030, resumedAt: 1_000_040 });
+    // events are taken as the client reads them, not on a later tick
+    q.emit('STOP');
+    assert.equal(w.mark(), 2);
+    assert.equal(w.completed, 1);
+  });
+
+  it('a RESUME without its STOP (watch made mid-checkpoint) is not counted', () => {
+    const q = new FakeQmp();
+    const w = new CheckpointWatch(q, 'secondary');
+    q.emit('RESUME');
+    assert.equal(w.completed, 0);
+    q.emit('STOP');
+    q.emit('RESUME');
+    assert.equal(w.completed, 1);
+  });
+
+  it('after(mark) skips the checkpoint that was under way at the mark', async () => {
+    const q = new FakeQmp();
+    const w = new CheckpointWatch(q, 'primary');
+    q.emit('STOP');
+    const mark = w.mark();
+    let got = 0;
+    const p = w.after(mark, { timeoutMs: 1000 }).then((c) => (got = c.n));
+    q.emit('RESUME');
+    await new Promise((r) => setImmediate(r));
+    assert.equal(got, 0, 'the checkpoint begun before the mark does not count');
+    q.emit('STOP');
+    q.emit('RESUME');
+    await p;
+    assert.equal(got, 2);
+    assert.equal((await w.nextCompleted(1)).n, 2);
+    assert.equal((await w.reach(2)).n, 2);
+  });
+
+  it('COLO_EXIT ends every wait, and the failover restart after it is no checkpoint', async () => {
+    const q = new FakeQmp();
+    const w = new CheckpointWatch(q, 'primary');
+    q.emit('STOP');
+    const p = w.nextCompleted(0, { timeoutMs: 1000 });
+    q.emit('COLO_EXIT', { mode: 'primary', reason: 'error' });
+    q.emit('RESUME');
+    await assert.rejects(p, failure('colo-exit'));
+    await assert.rejects(p, /COLO ended \(COLO_EXIT \{"mode":"primary","reason":"error"\}\)/);
+    assert.deepEqual([w.completed, w.inColo, w.exit?.data?.reason], [0, false, 'error']);
+    // a new COLO session (resume) starts with expectEntry
+    w.expectEntry();
+    q.emit('RESUME');
+    await w.entered();
+    q.emit('STOP');
+    q.emit('RESUME');
+    assert.equal(w.completed, 1);
+  });
+
+  it('times out, aborts and notices a closed connection', async () => {
+    const q = new FakeQmp();
+    const w = new CheckpointWatch(q, 'primary');
+    await assert.rejects(w.nextCompleted(0, { timeoutMs: 30 }), (e: unknown) => failure('timeout')(e) && /no checkpoint 1 within 30 ms/.test((e as Error).message));
+    const ac = new AbortController();
+    const p = w.nextCompleted(0, { signal: ac.signal });
+    ac.abort(new Error('stop'));
+    await assert.rejects(p, failure('aborted'));
+    const c = w.nextCompleted(0);
+    q.close();
+    await assert.rejects(c, failure('disconnected'));
+  });
+
+  it('dispose() removes its listener', () => {
+    const q = new FakeQmp();
+    const w = new CheckpointWatch(q, 'primary');
+    assert.equal(q.listeners.size, 1);
+    w.dispose();
+    assert.equal(q.listeners.size, 0);
+  });
+});
