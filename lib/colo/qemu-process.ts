@@ -149,15 +149,22 @@ export class QemuProcess {
     const proc = spawn(QEMU_BIN, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
     const q = new QemuProcess(name, argv, proc, qmpPath);
     started.add(q);
+    // A QEMU that dies at start-up also ends the connect retries, which would otherwise keep
+    // a timer (and so Node) alive for up to their 10 s.
+    const gaveUp = new AbortController();
     const died = q.exited.then(() => {
+      gaveUp.abort();
       throw new Error(`${name}: qemu exited (${q.exitCode}) at start-up: ${q.output.trim()}`);
     });
     try {
-      q.qmp = await Promise.race([QMPClient.open(qmpPath, { retryMs: 10_000, name }), died]);
+      q.qmp = await Promise.race([QMPClient.open(qmpPath, { retryMs: 10_000, name, signal: gaveUp.signal }), died]);
     } catch (e) {
+      gaveUp.abort();
       // QEMU opens its QMP socket before it has checked every option, so a bad -drive shows up
       // as a closed connection: give it a moment to exit and report its own message.
-      await Promise.race([q.exited, new Promise((r) => setTimeout(r, 2000))]);
+      let grace: NodeJS.Timeout | undefined;
+      await Promise.race([q.exited, new Promise((r) => (grace = setTimeout(r, 2000)))]);
+      clearTimeout(grace);
       await q.stop();
       if (!q.alive && q.output.trim() !== '') throw new Error(`${name}: qemu exited (${q.exitCode}): ${q.output.trim()}`);
       throw e;

@@ -7,11 +7,12 @@ import { startPair, TLS_ID, type ColoPair } from '../../lib/ha/lab.js';
 import { isTlsDir, makeTlsDir, OPENSSL, tlsCredsArg, tlsCredsObject } from '../../lib/tls/x509.js';
 import { commonArgs, createImage, ioVerdict, QEMU_IO, QemuProcess, requireQemu, stopAllQemus } from '../support/qemu.js';
 import { requireFile } from '../support/require-tool.js';
+import { scaled } from '../support/slowness.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe('TLS (tls-creds-x509) on NBD replication and the COLO migration stream, with real QEMU', function () {
-  this.timeout(60_000);
+  this.timeout(scaled(60_000));
   const dir = mkdtempSync(join(tmpdir(), 'colo-xl-tls-'));
   let good: string;
   let rogue: string;
@@ -98,13 +99,8 @@ describe('TLS (tls-creds-x509) on NBD replication and the COLO migration stream,
     const params = await pair.P.qmp.execute<{ 'tls-creds'?: string }>('query-migrate-parameters');
     assert.equal(params['tls-creds'], TLS_ID);
     assert.equal(ioVerdict(await pair.P.qemuIo('colo-disk0', 'write -P 0xab 0 64k')), 'ok');
-    const from = pair.P.output.length;
-    await pair.colo.requestCheckpoint(60_000);
-    const deadline = Date.now() + 15_000;
-    while (!/Send 'checkpoint-request'[\s\S]*Receive 'vmstate-loaded'/.test(pair.P.output.slice(from))) {
-      assert.ok(Date.now() < deadline, 'no checkpoint completed within 15 s');
-      await sleep(10);
-    }
+    // the secondary holds the write once a checkpoint that began after it has completed
+    await pair.colo.checkpoint({ delayMs: 60_000, timeoutMs: scaled(15_000) });
     assert.equal(ioVerdict(await pair.S.qemuIo('colo-disk0', 'read -P 0xab 0 64k')), 'ok');
   });
 });
