@@ -21,8 +21,8 @@ function exited(child: ChildProcess): Promise<void> {
 }
 
 /** Starts the daemon on `socket` (journalled to `state` if given); resolves once it answers. */
-export async function startCliDaemon(socket: string, state?: string): Promise<CliDaemon> {
-  const args = ['--import', 'tsx', entry, 'xenstored', '--socket', socket, ...(state ? ['--state', state] : [])];
+export async function startCliDaemon(socket: string, state?: string, extraArgs: string[] = []): Promise<CliDaemon> {
+  const args = ['--import', 'tsx', entry, 'xenstored', '--socket', socket, ...(state ? ['--state', state] : []), ...extraArgs];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr?.on('data', (d: Buffer) => (err += d.toString()));

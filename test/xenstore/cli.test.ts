@@ -16,7 +16,7 @@ describe('colo-xl xenstored: arguments and start-up failures', () => {
   it('prints usage for --help and is listed by colo-xl help', async () => {
     const io = new CapturedIo();
     assert.equal(await main(['xenstored', '--help'], io), 0);
-    assert.match(io.stdout, /^Usage: colo-xl xenstored \[--socket PATH\] \[--state FILE\]\n/);
+    assert.match(io.stdout, /^Usage: colo-xl xenstored \[--socket PATH\] \[--state FILE\] \[QUOTA OPTIONS\]\n/);
     const help = new CapturedIo();
     await main(['help'], help);
     assert.match(help.stdout, / xenstored\s+Serve the embedded xenstore on a unix socket\n/);

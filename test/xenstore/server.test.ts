@@ -119,20 +119,21 @@ describe('embedded xenstored: quotas (C xenstored defaults, unprivileged domains
     await Promise.all(Array.from({ length: 1200 }, (_, i) => dom0.write(`/dom0/n${i}`, '')));
   });
 
-  it('limits node size to 2048 bytes, watches to 128 and transactions to 10', async () => {
+  // C checks the watch and transaction counts with '>', so 129 watches and 11 transactions pass.
+  it('limits node size to 2048 bytes, watches to 128+1 and transactions to 10+1', async () => {
     assert.equal(await code(guest.write('big', 'x'.repeat(2100))), 'ENOSPC');
     // A refused creation leaves no half-made branch.
     assert.equal(await code(guest.write('deep/er/big', 'x'.repeat(2100))), 'ENOSPC');
     assert.equal(await guest.exists('deep'), false);
     await guest.write('ok', 'x'.repeat(1900));
     await dom0.write('/dom0-big', 'x'.repeat(4000));
-    const watches = await Promise.all(Array.from({ length: 128 }, (_, i) => guest.watch(`w${i}`, `t${i}`)));
+    const watches = await Promise.all(Array.from({ length: 129 }, (_, i) => guest.watch(`w${i}`, `t${i}`)));
     assert.equal(await code(guest.watch('w-extra', 'extra')), 'E2BIG');
     await watches[0]!.close();
     await guest.watch('w-extra', 'extra');
     const raw = guest as XsClient;
-    const ids = await Promise.all(Array.from({ length: 10 }, () => raw.request(XsOp.TRANSACTION_START, joinStrings(['']), 0)));
-    assert.equal(ids.length, 10);
+    const ids = await Promise.all(Array.from({ length: 11 }, () => raw.request(XsOp.TRANSACTION_START, joinStrings(['']), 0)));
+    assert.equal(ids.length, 11);
     assert.equal(await code(raw.request(XsOp.TRANSACTION_START, joinStrings(['']), 0)), 'ENOSPC');
   });
 

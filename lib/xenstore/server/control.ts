@@ -1,10 +1,54 @@
 import { XsError, joinStrings } from '../messages.js';
+import { atoi } from './args.js';
 import type { XenstoreCore } from './core.js';
+import type { Limits } from './ops.js';
+
+type Quota = readonly [name: string, key: keyof Limits, descr: string];
+
+// hard_quotas[] and soft_quotas[] of xenstored_control.c, in their order
+const HARD_QUOTAS: readonly Quota[] = [
+  ['nodes', 'nodesPerDomain', 'Nodes per domain'],
+  ['watches', 'watchesPerDomain', 'Watches per domain'],
+  ['transactions', 'transactionsPerDomain', 'Transactions per domain'],
+  ['outstanding', 'outstanding', 'Outstanding requests per domain'],
+  ['transaction-nodes', 'transactionNodes', 'Max. number of accessed nodes per transaction'],
+  ['memory', 'memory', 'Total Xenstore memory per domain (error level)'],
+  ['node-size', 'nodeSize', 'Max. size of a node'],
+  ['path-max', 'pathMax', 'Max. length of a node path'],
+  ['permissions', 'permsPerNode', 'Max. number of permissions per node'],
+];
+const SOFT_QUOTAS: readonly Quota[] = [['memory', 'memorySoft', 'Total Xenstore memory per domain (warning level)']];
+
+// do_control_quota: show the settings, "set <name> <value>", or one domain's usage
+function quota(core: XenstoreCore, rest: string[], table: readonly Quota[]): Buffer {
+  if (rest.length === 0) {
+    const rows = table.map(([n, k, d]) => `${n.padEnd(17)}: ${String(core.limits[k]).padStart(8)} ${d}\n`);
+    return joinStrings([`Quota settings:\n${rows.join('')}`]);
+  }
+  if (rest[0] === 'set') {
+    // quota_set: exactly a name and a value of at least 1
+    if (rest.length !== 3) throw new XsError('EINVAL', 'CONTROL');
+    const val = atoi(rest[2]!);
+    const q = table.find(([n]) => n === rest[1]);
+    if (val < 1 || !q) throw new XsError('EINVAL', 'CONTROL');
+    core.limits[q[1]] = val;
+    return joinStrings(['OK']);
+  }
+  if (rest.length !== 1) throw new XsError('EINVAL', 'CONTROL');
+  const u = core.domainUsage(atoi(rest[0]!) >>> 0);
+  if (!u) throw new XsError('ENOENT', 'CONTROL');
+  const ent = (n: string, v: number): string => `${n.padEnd(16)}: ${String(v).padStart(8)}\n`;
+  return joinStrings([
+    `Domain ${u.domid}:\n${ent('nodes', u.nodes)}${ent('watches', u.watches)}${ent('transactions', u.transactions)}` +
+      `${ent('outstanding', u.outstanding)}${ent('memory', u.memory)}`,
+  ]);
+}
 
 const HELP = [
   ['check', ''],
   ['print', '<string>'],
-  ['quota', '[<domid>]'],
+  ['quota', '[set <name> <val>|<domid>]'],
+  ['quota-soft', '[set <name> <val>]'],
   ['help', ''],
 ];
 
@@ -22,23 +66,11 @@ export function controlCommand(core: XenstoreCore, args: string[]): Buffer {
     case 'print':
       if (rest.length < 1) throw new XsError('EINVAL', 'CONTROL');
       return joinStrings(['OK']);
-    case 'quota': {
-      if (rest.length === 0) {
-        const l = core.limits;
-        const rows: Array<[string, number, string]> = [
-          ['nodes', l.nodesPerDomain, 'Nodes per domain'],
-          ['watches', l.watchesPerDomain, 'Watches per domain'],
-          ['transactions', l.transactionsPerDomain, 'Transactions per domain'],
-          ['node-size', l.nodeSize, 'Max. size of a node'],
-          ['path-max', l.pathMax, 'Max. length of a node path'],
-          ['permissions', l.permsPerNode, 'Max. number of permissions per node'],
-        ];
-        return joinStrings([`Quota settings:\n${rows.map(([n, v, d]) => `${n.padEnd(17)}: ${String(v).padStart(8)} ${d}\n`).join('')}`]);
-      }
-      const domid = Number(rest[0]);
-      if (!Number.isInteger(domid) || !core.domains.isIntroduced(domid)) throw new XsError('EINVAL', 'CONTROL');
-      return joinStrings([`Domain ${domid}:\nnodes            : ${String(core.store.ownedBy(domid)).padStart(8)}\n`]);
-    }
+    case 'quota':
+      return quota(core, rest, HARD_QUOTAS);
+    case 'quota-soft':
+      if (rest.length && rest[0] !== 'set') throw new XsError('EINVAL', 'CONTROL');
+      return quota(core, rest, SOFT_QUOTAS);
     default:
       throw new XsError('EINVAL', 'CONTROL');
   }

@@ -22,7 +22,7 @@ import {
 import { ServerConnection, type PacketSink } from './connection.js';
 import { controlCommand } from './control.js';
 import { DomainTable } from './domains.js';
-import { atoi, oneArg } from './args.js';
+import { atoi, oneArg, splitBinary } from './args.js';
 import { commitEvents, fireSpecialWatch, fireWatches, sendWatchEvent } from './watches.js';
 import {
   DEFAULT_LIMITS,
@@ -40,12 +40,31 @@ import {
 } from './ops.js';
 import { NodeStore, RecordingView, TransactionView, type TreeView, type XsNode } from './tree.js';
 
+/** One committed change of one node: how it was and how it is (null: absent). */
+export type NodeChange = readonly [path: string, before: XsNode | null, after: XsNode | null];
+
 /** Receives every committed change before the client hears "OK" (durability hook). */
 export interface Journal {
-  commit(changes: ReadonlyArray<readonly [string, XsNode | null]>): void;
+  commit(changes: readonly NodeChange[]): void;
 }
 
 const OK = joinStrings(['OK']);
+/** wire_funcs[] entries with a handler; anything else (WATCH_EVENT, ERROR, 20, >22) is ENOSYS. */
+const HANDLED_OPS = new Set<number>(
+  Object.values(XsOp).filter((t) => t !== XsOp.WATCH_EVENT && t !== XsOp.ERROR),
+);
+
+/**
+ * The path argument of READ, DIRECTORY and GET_PERMS. C passes onearg's NULL on to the lookup,
+ * which fails with ENOENT, so a payload that is not exactly one string answers ENOENT there.
+ */
+function lookupArg(p: Packet, op: string): string {
+  try {
+    return oneArg(p, op);
+  } catch {
+    throw new XsError('ENOENT', op);
+  }
+}
 /** wire_funcs[] entries flagged XS_FLAG_PRIV: dom0 (or the privileged domain) only. */
 const PRIVILEGED_OPS = new Set<number>([XsOp.CONTROL, XsOp.INTRODUCE, XsOp.RELEASE, XsOp.IS_DOMAIN_INTRODUCED, XsOp.RESUME, XsOp.SET_TARGET]);
 
@@ -73,7 +92,7 @@ export class XenstoreCore {
   }
 
   connect(sink: PacketSink, domid = 0): ServerConnection {
-    const c = new ServerConnection(sink, domid);
+    const c = new ServerConnection(sink, domid, this.limits);
     this.connections.add(c);
     return c;
   }
@@ -82,6 +101,7 @@ export class XenstoreCore {
     c.closed = true;
     c.watches.length = 0;
     c.transactions.clear();
+    c.out.clear();
     this.connections.delete(c);
   }
 
@@ -89,7 +109,24 @@ export class XenstoreCore {
     return this.connections.size;
   }
 
-  /** Handles one request; the reply (and any watch events) go to the connections' sinks. */
+  /** What `xenstore-control quota <domid>` reports (domain_get_quota); undefined if unknown. */
+  domainUsage(domid: number): { domid: number; nodes: number; watches: number; transactions: number; outstanding: number; memory: number } | undefined {
+    if (!this.domains.isIntroduced(domid)) return undefined;
+    const u = { domid, nodes: this.store.ownedBy(domid), watches: 0, transactions: 0, outstanding: 0, memory: 0 };
+    for (const c of this.connections) {
+      if (c.domid !== domid) continue;
+      u.watches += c.watches.length;
+      u.transactions += c.transactions.size;
+      u.outstanding += c.out.replies;
+      u.memory += c.out.bytes;
+    }
+    return u;
+  }
+
+  /**
+   * Handles one request; the reply (and any watch events) are queued on the connections. A
+   * transport reads the next request only while `c.mayRead` says so (the quotas).
+   */
   handle(c: ServerConnection, p: Packet): void {
     if (c.closed) return;
     let reply: Buffer;
@@ -98,14 +135,14 @@ export class XenstoreCore {
       reply = this.dispatch(c, p, after);
     } catch (e) {
       if (!(e instanceof XsError) || e.code === 'ETIMEDOUT' || e.code === 'ECONNRESET') throw e;
-      c.sink.send({ type: XsOp.ERROR, reqId: p.reqId, txId: p.txId, payload: joinStrings([e.code]) });
+      c.reply({ type: XsOp.ERROR, reqId: p.reqId, txId: p.txId, payload: joinStrings([e.code]) });
       return;
     }
     if (reply.length > PAYLOAD_MAX) {
-      c.sink.send({ type: XsOp.ERROR, reqId: p.reqId, txId: p.txId, payload: joinStrings(['E2BIG']) });
+      c.reply({ type: XsOp.ERROR, reqId: p.reqId, txId: p.txId, payload: joinStrings(['E2BIG']) });
       return;
     }
-    c.sink.send({ type: p.type, reqId: p.reqId, txId: p.txId, payload: reply });
+    c.reply({ type: p.type, reqId: p.reqId, txId: p.txId, payload: reply });
     for (const f of after) f();
   }
 
@@ -146,10 +183,11 @@ export class XenstoreCore {
     return OK;
   }
 
-  private journalCommit(paths: Iterable<string>): void {
+  /** `before` maps each changed path to its node before the change; the store has the after. */
+  private journalCommit(before: ReadonlyMap<string, XsNode | undefined>): void {
     if (!this.journal) return;
-    const changes: Array<readonly [string, XsNode | null]> = [];
-    for (const path of paths) changes.push([path, this.store.get(path) ?? null]);
+    const changes: NodeChange[] = [];
+    for (const [path, old] of before) changes.push([path, old ?? null, this.store.get(path) ?? null]);
     if (changes.length) this.journal.commit(changes);
   }
 
@@ -164,6 +202,8 @@ export class XenstoreCore {
   }
 
   private dispatch(c: ServerConnection, p: Packet, after: Array<() => void>): Buffer {
+    // process_message: an op without a handler is ENOSYS before its tx_id is looked at.
+    if (!HANDLED_OPS.has(p.type)) throw new XsError('ENOSYS');
     if (PRIVILEGED_OPS.has(p.type) && !c.privileged) throw new XsError('EACCES');
     // Ops that ignore tx_id (XS_FLAG_NOTID); for the others an unknown id is ENOENT up front.
     const txId = p.type === XsOp.WATCH || p.type === XsOp.UNWATCH ? 0 : p.txId;
@@ -171,15 +211,15 @@ export class XenstoreCore {
     const who = this.caller(c);
     switch (p.type) {
       case XsOp.READ:
-        return opRead(this.view(c, txId), who, this.path(c, oneArg(p, 'READ'), 'READ'));
+        return opRead(this.view(c, txId), who, this.path(c, lookupArg(p, 'READ'), 'READ'));
       case XsOp.DIRECTORY: {
-        const n = opDirectory(this.view(c, txId), who, this.path(c, oneArg(p, 'DIRECTORY'), 'DIRECTORY'));
+        const n = opDirectory(this.view(c, txId), who, this.path(c, lookupArg(p, 'DIRECTORY'), 'DIRECTORY'));
         return joinStrings(n.children);
       }
       case XsOp.DIRECTORY_PART:
         return this.directoryPart(c, p, txId);
       case XsOp.GET_PERMS:
-        return joinStrings(opGetPerms(this.view(c, txId), who, this.path(c, oneArg(p, 'GET_PERMS'), 'GET_PERMS')).map(formatPerm));
+        return joinStrings(opGetPerms(this.view(c, txId), who, this.path(c, lookupArg(p, 'GET_PERMS'), 'GET_PERMS')).map(formatPerm));
       case XsOp.WRITE: {
         const nul = p.payload.indexOf(0);
         if (nul < 0) throw new XsError('EINVAL', 'WRITE');
@@ -200,7 +240,7 @@ export class XenstoreCore {
       case XsOp.WATCH:
         return this.watch(c, p, after);
       case XsOp.UNWATCH: {
-        const args = splitStrings(p.payload);
+        const args = splitBinary(p.payload);
         if (args.length !== 2) throw new XsError('EINVAL', 'UNWATCH');
         const path = canonicalPath(args[0]!, c.domid);
         const i = c.watches.findIndex((w) => w.path === path && w.token === args[1]);
@@ -210,11 +250,13 @@ export class XenstoreCore {
       }
       case XsOp.TRANSACTION_START: {
         if (p.txId !== 0) throw new XsError('EBUSY', 'TRANSACTION_START');
-        if (!c.privileged && c.transactions.size >= this.limits.transactionsPerDomain) throw new XsError('ENOSPC', 'TRANSACTION_START');
+        // do_transaction_start compares with >, so one more than the quota is allowed.
+        if (!c.privileged && c.transactions.size > this.limits.transactionsPerDomain) throw new XsError('ENOSPC', 'TRANSACTION_START');
         let id = c.nextTxId;
         while (id === 0 || c.transactions.has(id)) id = (id + 1) >>> 0;
         c.nextTxId = (id + 1) >>> 0;
-        c.transactions.set(id, { view: new TransactionView(this.store), events: [] });
+        const maxNodes = c.privileged ? 0 : this.limits.transactionNodes;
+        c.transactions.set(id, { view: new TransactionView(this.store, maxNodes), events: [] });
         return joinStrings([String(id)]);
       }
       case XsOp.TRANSACTION_END:
@@ -240,7 +282,9 @@ export class XenstoreCore {
         return OK;
       }
       case XsOp.RESUME: {
+        // onearg_domain: domid 0 (atoi of junk, or of a number that wraps to 0) is EINVAL
         const domid = atoi(oneArg(p, 'RESUME'));
+        if (domid === 0) throw new XsError('EINVAL', 'RESUME');
         if (!this.domains.isIntroduced(domid)) throw new XsError('ENOENT', 'RESUME');
         return OK;
       }
@@ -314,12 +358,13 @@ export class XenstoreCore {
   }
 
   private watch(c: ServerConnection, p: Packet, after: Array<() => void>): Buffer {
-    const args = splitStrings(p.payload);
+    const args = splitBinary(p.payload);
     if (args.length !== 2) throw new XsError('EINVAL', 'WATCH');
     const [given, token] = [args[0]!, args[1]!];
     const path = this.path(c, given, 'WATCH', true);
     if (c.watches.some((w) => w.path === path && w.token === token)) throw new XsError('EEXIST', 'WATCH', given);
-    if (!c.privileged && c.watches.length >= this.limits.watchesPerDomain) throw new XsError('E2BIG', 'WATCH', given);
+    // do_watch compares with >, so one more than the quota is allowed.
+    if (!c.privileged && c.watches.length > this.limits.watchesPerDomain) throw new XsError('E2BIG', 'WATCH', given);
     const w = { path, given, token };
     c.watches.push(w);
     // The initial fire, sent right after the reply.
@@ -334,8 +379,10 @@ export class XenstoreCore {
     c.transactions.delete(p.txId);
     if (arg === 'F') return OK;
     if (tx.view.conflicts()) throw new XsError('EAGAIN', 'TRANSACTION_END');
+    const before = new Map<string, XsNode | undefined>();
+    if (this.journal) for (const path of tx.view.changes.keys()) before.set(path, this.store.get(path));
     tx.view.apply();
-    this.journalCommit(tx.view.changes.keys());
+    this.journalCommit(before);
     fireWatches(this.connections, commitEvents(tx.view, tx.events));
     return OK;
   }

@@ -6,13 +6,15 @@ import type { XenstoreCore } from './core.js';
 /**
  * A client transport straight into an embedded XenstoreCore in this process: packets are handed
  * over as objects (no bytes), asynchronously, so callers see the same ordering as on a socket.
+ * Requests wait, as they would in a ring, while the connection's quotas forbid reading them.
  */
 export class InProcessTransport implements XsTransport {
   readonly kind = 'embedded';
   private handlers: TransportHandlers | undefined;
   private readonly conn: ServerConnection;
   private inbox: Packet[] = [];
-  private outbox: Packet[] = [];
+  private processQueued = false;
+  private deliverQueued = false;
   private ended = false;
 
   constructor(
@@ -21,9 +23,10 @@ export class InProcessTransport implements XsTransport {
   ) {
     this.conn = core.connect(
       {
-        send: (p) => {
-          this.outbox.push(p);
-          if (this.outbox.length === 1) queueMicrotask(() => this.deliver());
+        wake: () => {
+          if (this.deliverQueued) return;
+          this.deliverQueued = true;
+          queueMicrotask(() => this.deliver());
         },
         abort: () => this.end(),
       },
@@ -38,19 +41,27 @@ export class InProcessTransport implements XsTransport {
   send(p: Packet): void {
     if (this.ended) return;
     this.inbox.push(p);
-    if (this.inbox.length === 1) queueMicrotask(() => this.process());
+    this.scheduleProcess();
+  }
+
+  private scheduleProcess(): void {
+    if (this.processQueued) return;
+    this.processQueued = true;
+    queueMicrotask(() => this.process());
   }
 
   private process(): void {
-    const batch = this.inbox;
-    this.inbox = [];
-    for (const p of batch) if (!this.ended) this.core.handle(this.conn, p);
+    this.processQueued = false;
+    let i = 0;
+    while (i < this.inbox.length && !this.ended && this.conn.mayRead) this.core.handle(this.conn, this.inbox[i++]!);
+    this.inbox = i === this.inbox.length ? [] : this.inbox.slice(i);
   }
 
   private deliver(): void {
-    const batch = this.outbox;
-    this.outbox = [];
-    for (const p of batch) this.handlers?.packet(p);
+    this.deliverQueued = false;
+    for (let p = this.conn.out.take(); p; p = this.conn.out.take()) this.handlers?.packet(p);
+    // Replies taken: requests the outstanding quota held back may be read now.
+    if (this.inbox.length && !this.ended) this.scheduleProcess();
   }
 
   private end(): void {

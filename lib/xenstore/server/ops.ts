@@ -25,12 +25,33 @@ export interface ChangeEvent {
 export const Perm = { READ: 1, WRITE: 2, OWNER: 4 } as const;
 
 export interface Limits {
+  /** -E: nodes an unprivileged domain may own. */
   nodesPerDomain: number;
+  /** -S: bytes of one node's record. */
   nodeSize: number;
+  /** -W: watches per unprivileged connection (C lets one more through: it checks with >). */
   watchesPerDomain: number;
+  /** -t: open transactions per unprivileged connection (likewise one more). */
   transactionsPerDomain: number;
+  /** -A */
   permsPerNode: number;
+  /** -M */
   pathMax: number;
+  /** -Q outstanding=: replies an unprivileged connection may leave unread before it is no longer read. */
+  outstanding: number;
+  /** -Q transaction-nodes=: nodes one unprivileged transaction may touch. */
+  transactionNodes: number;
+  /** -Q memory=: queued output of an unprivileged connection at which events drop and reading stops. */
+  memory: number;
+  /** -q memory=: the warning level (reported by `xenstore-control quota-soft`). */
+  memorySoft: number;
+  /** -w watch-event=: how long a watch event may wait for an unprivileged reader (ms; 0: for ever). */
+  watchEventTimeoutMs: number;
+  /**
+   * colo-xl's own bound for privileged (socket) connections, which C xenstored leaves
+   * unbounded: queued output at which their events drop and their requests wait (0: none).
+   */
+  backlog: number;
 }
 
 /** C xenstored 4.17 defaults (`xenstore-control quota` prints the same numbers). */
@@ -41,6 +62,12 @@ export const DEFAULT_LIMITS: Limits = {
   transactionsPerDomain: 10,
   permsPerNode: 5,
   pathMax: 2048,
+  outstanding: 20,
+  transactionNodes: 1024,
+  memory: 2 * 1024 * 1024 + 512 * 1024,
+  memorySoft: 2 * 1024 * 1024,
+  watchEventTimeoutMs: 20_000,
+  backlog: 8 * 1024 * 1024,
 };
 
 // perm_for_conn

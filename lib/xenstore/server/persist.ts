@@ -1,88 +1,79 @@
 /**
  * Durable state for the embedded xenstored: an append-only journal of committed changes, one
  * JSON line per commit (a transaction is one line, so it lands whole or not at all), written
- * and fdatasync'ed before the client hears "OK". On open the journal is replayed, a torn last
- * line is dropped, and the result is compacted into a fresh file by atomic rename.
+ * and fdatasync'ed before the client hears "OK". On open the journal is replayed and a torn last
+ * line cut off; every compactEvery commits the whole tree is written to a fresh file that
+ * replaces the journal by atomic rename.
  */
-import { closeSync, existsSync, fdatasyncSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fdatasyncSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, truncateSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { formatPerm, parsePerm } from '../messages.js';
-import type { Journal } from './core.js';
-import { NodeStore, childPath, type XsNode } from './tree.js';
-
-interface NodeRecord {
-  v: string;
-  p: string[];
-  c: string[];
-}
-type Change = [string, NodeRecord | null];
-
-function encode(n: XsNode | null): NodeRecord | null {
-  return n && { v: n.value.toString('base64'), p: n.perms.map(formatPerm), c: [...n.children] };
-}
-
-function decode(r: NodeRecord): Omit<XsNode, 'generation'> {
-  return { value: Buffer.from(r.v, 'base64'), perms: r.p.map(parsePerm), children: r.c };
-}
-
-/** Restores tree consistency after replay: unlisted nodes get listed, dangling names dropped. */
-function repair(store: NodeStore): void {
-  for (const [path, n] of [...store.nodes]) {
-    const children = n.children.filter((c, i) => store.nodes.has(childPath(path, c)) && n.children.indexOf(c) === i);
-    if (children.length !== n.children.length) store.put(path, { ...n, children });
-  }
-  for (const path of [...store.nodes.keys()].sort((a, b) => a.length - b.length)) {
-    if (path === '/') continue;
-    const i = path.lastIndexOf('/');
-    const parent = i === 0 ? '/' : path.slice(0, i);
-    const name = path.slice(i + 1);
-    const pn = store.nodes.get(parent);
-    if (!pn) store.delete(path);
-    else if (!pn.children.includes(name)) store.put(parent, { ...pn, children: [...pn.children, name] });
-  }
-}
+import type { Journal, NodeChange } from './core.js';
+import { JournalFormatError, ReplayTree, changeRecord, fullRecord, type Change } from './journal-record.js';
+import { NodeStore } from './tree.js';
 
 export class FileJournal implements Journal {
   private fd: number;
   private lines = 0;
 
+  /** `replayed`: complete lines already in the file, which is then appended to as it is. */
   private constructor(
     readonly path: string,
     readonly store: NodeStore,
     private readonly compactEvery: number,
+    replayed?: number,
   ) {
     this.fd = -1;
-    this.compact();
+    if (replayed === undefined || replayed >= compactEvery) this.compact();
+    else {
+      this.fd = openSync(path, 'a', 0o600);
+      this.lines = replayed;
+    }
   }
 
   /** Loads `path` (if it exists) into a fresh store and opens it for appending. */
   static open(path: string, opts: { compactEvery?: number } = {}): FileJournal {
-    const store = new NodeStore();
+    let store = new NodeStore();
+    let replayed: number | undefined;
     if (existsSync(path)) {
       const text = readFileSync(path, 'utf8');
-      const lines = text.split('\n');
-      // The last element is "" after a complete file, or a torn append (no newline yet): dropped.
+      const tree = new ReplayTree(store);
+      // The last line is "" after a complete file, or a torn append (no newline yet): dropped.
       // A bad complete line is corruption, or not our file: refuse rather than compact it away.
-      for (const [i, line] of lines.slice(0, -1).entries()) {
+      let start = 0;
+      let complete = 0;
+      let snapshotBytes = 0;
+      for (let line = 1, nl = text.indexOf('\n'); nl >= 0; line++, start = nl + 1, nl = text.indexOf('\n', start)) {
         let changes: Change[] | undefined;
         try {
-          changes = (JSON.parse(line) as { c?: Change[] }).c;
+          changes = (JSON.parse(text.slice(start, nl)) as { c?: Change[] }).c;
         } catch {
           changes = undefined;
         }
-        if (!Array.isArray(changes)) throw new Error(`${path}:${i + 1}: not a colo-xl xenstore journal record`);
-        for (const [p, r] of changes) {
-          if (r) store.put(p, decode(r));
-          else store.delete(p);
+        if (!Array.isArray(changes)) throw new JournalFormatError(path, line, 'not a colo-xl xenstore journal record');
+        for (const ch of changes) {
+          if (!Array.isArray(ch)) throw new JournalFormatError(path, line, 'not a colo-xl xenstore journal record');
+          tree.apply(ch[0], ch[1], path, line);
         }
+        complete = line;
+        if (line === 1) snapshotBytes = nl + 1;
       }
-      repair(store);
+      store = tree.toStore();
+      // A torn last append is cut off, so the next one starts on a line of its own; rewriting
+      // the whole tree here instead would cost a restart the tree's size (compaction does
+      // that, every compactEvery commits).
+      if (start < text.length) truncateSync(path, Buffer.byteLength(text.slice(0, start)));
+      // Compact now anyway when the tail is far bigger than a snapshot of the tree would be
+      // (about 100 bytes a node): a journal of an earlier version, whose records carried
+      // whole child lists, say.
+      const heavyTail = start - snapshotBytes > 2 * Math.max(snapshotBytes, store.nodes.size * 100) + 8 * 1024 * 1024;
+      replayed = text.length === 0 || heavyTail ? undefined : complete;
     }
-    return new FileJournal(path, store, opts.compactEvery ?? 20_000);
+    return new FileJournal(path, store, opts.compactEvery ?? 20_000, replayed);
   }
 
-  commit(changes: ReadonlyArray<readonly [string, XsNode | null]>): void {
-    const line = `${JSON.stringify({ c: changes.map(([p, n]) => [p, encode(n)]) })}\n`;
+  /** One line per commit, each node's record only what changed (see journal-record.ts). */
+  commit(changes: readonly NodeChange[]): void {
+    const line = `${JSON.stringify({ c: changes.map(([p, before, after]) => [p, changeRecord(before, after)]) })}\n`;
     writeSync(this.fd, line);
     fdatasyncSync(this.fd);
     if (++this.lines >= this.compactEvery) this.compact();
@@ -92,7 +83,7 @@ export class FileJournal implements Journal {
   compact(): void {
     mkdirSync(dirname(this.path), { recursive: true });
     const tmp = `${this.path}.${process.pid}.tmp`;
-    const all: Change[] = [...this.store.walk()].map(([p, n]) => [p, encode(n)]);
+    const all: Change[] = [...this.store.walk()].map(([p, n]) => [p, fullRecord(n)]);
     const fd = openSync(tmp, 'w', 0o600);
     writeSync(fd, `${JSON.stringify({ c: all })}\n`);
     fsyncSync(fd);

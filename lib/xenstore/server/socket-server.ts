@@ -2,9 +2,12 @@ import { chmodSync, existsSync, lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Packet } from '../messages.js';
 import { PacketParser } from '../parser.js';
-import { serializePacket, serializePackets } from '../serializer.js';
+import { serializePacket } from '../serializer.js';
 import type { ServerConnection } from './connection.js';
 import type { XenstoreCore } from './core.js';
+
+/** Bytes handed to a socket before waiting for 'drain': the rest stays in the connection's queue. */
+const SOCKET_HIGH_WATER = 64 * 1024;
 
 export interface SocketServerOptions {
   /** Called when a connection had to be dropped (framing error, internal failure). */
@@ -39,46 +42,79 @@ export class XenstoreSocketServer {
     return s;
   }
 
+  /**
+   * One client. Requests are handled while the connection may read (its quotas), replies and
+   * events leave while the socket's own buffer is short; a peer that stops reading therefore
+   * holds at most its queue (bounded by the quotas) and one socket buffer of the daemon's memory.
+   */
   private accept(sock: Socket): void {
     this.sockets.add(sock);
     const parser = new PacketParser();
-    let out: Packet[] = [];
+    let inbox: Packet[] = [];
+    let flushQueued = false;
+    let pumpQueued = false;
     let conn: ServerConnection | undefined = undefined;
-    const flush = (): void => {
-      const batch = out;
-      out = [];
-      if (batch.length && !sock.destroyed) sock.write(batch.length === 1 ? serializePacket(batch[0]!) : serializePackets(batch));
-    };
     const drop = (reason: string): void => {
       this.opts.onDrop?.(reason);
       if (conn) this.core.disconnect(conn);
       sock.destroy();
     };
+    const flush = (): void => {
+      flushQueued = false;
+      const c = conn!;
+      while (!sock.destroyed && sock.writableLength < SOCKET_HIGH_WATER && c.out.length) {
+        const batch: Buffer[] = [];
+        let size = 0;
+        for (let p = c.out.take(); p; p = size < SOCKET_HIGH_WATER ? c.out.take() : undefined) {
+          const b = serializePacket(p);
+          batch.push(b);
+          size += b.length;
+        }
+        sock.write(batch.length === 1 ? batch[0]! : Buffer.concat(batch, size));
+      }
+      // The queue shrank: requests held back by the quotas may go on (in a later turn, so a
+      // peer that reads as fast as we write cannot recurse us deeper).
+      if (inbox.length && c.mayRead && !pumpQueued) {
+        pumpQueued = true;
+        setImmediate(() => {
+          pumpQueued = false;
+          pump();
+        });
+      }
+    };
+    const pump = (): void => {
+      const c = conn!;
+      let i = 0;
+      try {
+        while (i < inbox.length && c.mayRead) this.core.handle(c, inbox[i++]!);
+      } catch (e) {
+        return drop(`internal error: ${(e as Error).stack ?? e}`);
+      }
+      inbox = i === inbox.length ? [] : inbox.slice(i);
+      // Stop reading the socket while requests wait: the kernel then pushes back on the peer.
+      if (inbox.length) sock.pause();
+      else if (sock.isPaused()) sock.resume();
+      // Replies to this chunk's requests leave now, in one write.
+      if (c.out.length) flush();
+    };
     conn = this.core.connect({
-      send: (p) => {
-        out.push(p);
-        if (out.length === 1) queueMicrotask(flush);
+      wake: () => {
+        if (flushQueued) return;
+        flushQueued = true;
+        queueMicrotask(flush);
       },
       abort: (reason) => drop(reason),
     });
     const c = conn;
     sock.on('data', (d: Buffer) => {
-      let packets: Packet[];
       try {
-        packets = parser.push(d);
+        for (const p of parser.push(d)) inbox.push(p);
       } catch (e) {
         return drop((e as Error).message);
       }
-      for (const p of packets) {
-        try {
-          this.core.handle(c, p);
-        } catch (e) {
-          return drop(`internal error: ${(e as Error).stack ?? e}`);
-        }
-      }
-      // Replies to this chunk's requests leave now, in one write.
-      flush();
+      pump();
     });
+    sock.on('drain', flush);
     sock.on('error', () => undefined);
     sock.on('close', () => {
       this.sockets.delete(sock);

@@ -1,4 +1,4 @@
-import type { XsPerm } from '../messages.js';
+import { XsError, type XsPerm } from '../messages.js';
 
 /** One node. Treated as immutable once stored: every change stores a fresh object. */
 export interface XsNode {
@@ -34,16 +34,33 @@ export interface TreeView {
 
 /** The committed tree: a flat map from absolute path to node. */
 export class NodeStore implements TreeView {
-  readonly nodes = new Map<string, XsNode>();
+  readonly nodes: Map<string, XsNode>;
   private readonly owned = new Map<number, number>();
   generation = 0;
 
-  constructor() {
+  /** Without `adopted`: C xenstored's initial tree. */
+  constructor(adopted?: Map<string, XsNode>) {
+    this.nodes = adopted ?? new Map<string, XsNode>();
+    if (adopted) return;
     const root: XsPerm[] = [{ domid: 0, access: 'none' }];
     // C xenstored's initial layout: / with /tool/xenstored below it, all n0.
     this.put('/', { value: Buffer.alloc(0), perms: root, children: ['tool'] });
     this.put('/tool', { value: Buffer.alloc(0), perms: root, children: ['xenstored'] });
     this.put('/tool/xenstored', { value: Buffer.alloc(0), perms: root, children: [] });
+  }
+
+  /**
+   * A store that adopts `nodes` (a replayed journal's map, which the caller gives up), giving
+   * each node its generation: one pass, no copy of a 100,000-entry map.
+   */
+  static adopt(nodes: Map<string, { value: Buffer; perms: readonly XsPerm[]; children: readonly string[]; generation: number }>): NodeStore {
+    const s = new NodeStore(nodes);
+    for (const n of nodes.values()) {
+      n.generation = ++s.generation;
+      const owner = n.perms[0]?.domid ?? 0;
+      s.owned.set(owner, (s.owned.get(owner) ?? 0) + 1);
+    }
+    return s;
   }
 
   get(path: string): XsNode | undefined {
@@ -76,10 +93,15 @@ export class NodeStore implements TreeView {
 
   /** Every path in depth-first order with children in their stored order (snapshots, checks). */
   *walk(path = '/'): Generator<[string, XsNode]> {
-    const node = this.nodes.get(path);
-    if (!node) return;
-    yield [path, node];
-    for (const c of node.children) yield* this.walk(childPath(path, c));
+    // An explicit stack: nested generators cost a resume per level per node.
+    const stack = [path];
+    while (stack.length) {
+      const at = stack.pop()!;
+      const node = this.nodes.get(at);
+      if (!node) continue;
+      yield [at, node];
+      for (let i = node.children.length - 1; i >= 0; i--) stack.push(childPath(at, node.children[i]!));
+    }
   }
 
   /** Structural consistency: each child listed exists, each node is listed by its parent. */
@@ -113,13 +135,19 @@ export class TransactionView implements TreeView {
   readonly changes = new Map<string, Omit<XsNode, 'generation'> | null>();
   private readonly ownedDelta = new Map<number, number>();
 
-  constructor(private readonly store: NodeStore) {}
+  constructor(
+    private readonly store: NodeStore,
+    /** quota_trans_nodes: how many distinct nodes it may touch (0: no limit). */
+    private readonly maxNodes = 0,
+  ) {}
 
   /** The store's node as first seen: later reads keep seeing that copy, as in C xenstored. */
   private readonly snapshot = new Map<string, XsNode | undefined>();
 
   private look(path: string): XsNode | undefined {
     if (this.snapshot.has(path)) return this.snapshot.get(path);
+    // access_node: a transaction that would touch one node too many fails with ENOSPC
+    if (this.maxNodes > 0 && this.seen.size >= this.maxNodes) throw new XsError('ENOSPC', 'TRANSACTION', path, 'too many nodes in transaction');
     const n = this.store.get(path);
     this.snapshot.set(path, n);
     this.seen.set(path, n ? n.generation : NO_NODE);
@@ -175,22 +203,26 @@ export class TransactionView implements TreeView {
   }
 }
 
-/** Records what an operation changed in the committed store, for the journal. */
+/** Records what an operation changed in the committed store, and how each node was before. */
 export class RecordingView implements TreeView {
-  readonly touched = new Set<string>();
+  /** path -> the node before the operation first changed it (undefined: it did not exist). */
+  readonly touched = new Map<string, XsNode | undefined>();
   constructor(private readonly store: NodeStore) {}
   get(path: string): XsNode | undefined {
     return this.store.get(path);
   }
   put(path: string, node: Omit<XsNode, 'generation'>): void {
-    this.touched.add(path);
+    this.remember(path);
     this.store.put(path, node);
   }
   delete(path: string): void {
-    this.touched.add(path);
+    this.remember(path);
     this.store.delete(path);
   }
   ownedBy(domid: number): number {
     return this.store.ownedBy(domid);
+  }
+  private remember(path: string): void {
+    if (!this.touched.has(path)) this.touched.set(path, this.store.get(path));
   }
 }

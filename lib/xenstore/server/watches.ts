@@ -1,12 +1,14 @@
 /** Watch event delivery (xenstored_watch.c). */
-import { XsOp, domainPath, isSubpath, joinStrings, type XsPerm } from '../messages.js';
+import { XsOp, domainPath, isSubpath, type XsPerm } from '../messages.js';
 import type { ServerConnection } from './connection.js';
 import { Perm, permForCaller, type ChangeEvent } from './ops.js';
 import { NO_NODE, type TransactionView } from './tree.js';
 
+/** Path and token as latin1 strings, so the token's bytes go back exactly as they came. */
 export function sendWatchEvent(c: ServerConnection, path: string, token: string): void {
   if (c.closed) return;
-  c.sink.send({ type: XsOp.WATCH_EVENT, reqId: 0, txId: 0, payload: joinStrings([path, token]) });
+  const payload = Buffer.from(`${path}\0${token}\0`, 'latin1');
+  c.event({ type: XsOp.WATCH_EVENT, reqId: 0, txId: 0, payload }, path.startsWith('@'));
 }
 
 /** The path as the watcher registered it: relative watches hear relative paths. */
