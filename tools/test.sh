@@ -19,4 +19,8 @@ else
   npm run build
 fi
 npx tsc -p tsconfig.test.json --noEmit
-if (($#)); then npx mocha "$@"; else npx mocha "test/**/*.test.ts"; fi
+# COLO_XL_CPU_HOG=1: the run under CPU contention, one busy loop per core (tools/cpu-hog.sh),
+# started and stopped by the run itself.
+hog=()
+[ -n "${COLO_XL_CPU_HOG:-}" ] && hog=(--require test/support/cpu-hog.ts)
+if (($#)); then npx mocha "${hog[@]}" "$@"; else npx mocha "${hog[@]}" "test/**/*.test.ts"; fi
