@@ -18,6 +18,9 @@ import { domainMake } from '../../lib/libxl/domain-make.js';
 import { defaultStatePath, openXenstore } from '../../lib/xenstore/open.js';
 import { ioVerdict, pickAccel, requireQemu, stopAllQemus } from '../support/qemu.js';
 import { ColoPair, imageDifference } from '../colo/pair.js';
+import { scaled } from '../support/slowness.js';
+
+const INTERVAL_MS = scaled(2000);
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const BLOCK = 64 * 1024;
@@ -57,7 +60,8 @@ interface Remus {
 
 /**
  * Registers the pair's domains (primary vm1 = 1 here, vm1--incoming = 5 on the "other host") and
- * starts `colo-xl -v remus -c -s <loopback-ssh> vm1 backup` with checkpoints every 2 seconds.
+ * starts `colo-xl -v remus -c -s <loopback-ssh> vm1 backup` with checkpoints every 2 seconds (on a
+ * slow host longer, by the measured factor: the reference below must fall between two of them).
  */
 async function startRemus(pair: ColoPair): Promise<Remus> {
   const d = pair.disks[0]!;
@@ -76,13 +80,13 @@ async function startRemus(pair: ColoPair): Promise<Remus> {
   const proc = spawn(join(bin, 'colo-xl'), ['-v', 'remus', '-c', '-s', join(bin, 'loopback-ssh'), 'vm1', 'backup'], {
     cwd: REPO,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, XDG_STATE_HOME: pState, COLO_XL_XENSTORE: 'embedded', RECEIVER_STATE: sState, COLO_XL_COLO_INTERVAL_MS: '2000' },
+    env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, XDG_STATE_HOME: pState, COLO_XL_XENSTORE: 'embedded', RECEIVER_STATE: sState, COLO_XL_COLO_INTERVAL_MS: String(INTERVAL_MS) },
   });
   proc.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
   const exited = new Promise<number | null>((r) => proc.on('close', (code) => r(code)));
-  const closed = Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 40_000).unref())]);
+  const closed = Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), scaled(40_000)).unref())]);
   const checkpoints = (): number => [...stderr.matchAll(/COLO: checkpoint (\d+) done/g)].length;
-  const waitFor = async (what: string, ok: () => boolean, ms = 20_000): Promise<void> => {
+  const waitFor = async (what: string, ok: () => boolean, ms = scaled(20_000)): Promise<void> => {
     const deadline = Date.now() + ms;
     while (!ok()) {
       if (Date.now() > deadline || proc.exitCode !== null) assert.fail(`waiting for ${what}; remus said:\n${stderr}`);
@@ -93,7 +97,7 @@ async function startRemus(pair: ColoPair): Promise<Remus> {
 }
 
 describe(`colo-xl remus -c → migrate-receive --colo on loopback (two real QEMUs, accel ${pickAccel()})`, function () {
-  this.timeout(60_000);
+  this.timeout(scaled(60_000));
   let pair: ColoPair | undefined;
   let remus: Remus | undefined;
 
@@ -118,14 +122,18 @@ describe(`colo-xl remus -c → migrate-receive --colo on loopback (two real QEMU
     assert.ok(stderr().startsWith("COLO can't be used with memory compression. Disable memory checkpoint compression now...: No such file or directory\n"));
     assert.match(stderr(), /^migration target: Ready to receive domain\.\n/m);
     assert.match(stderr(), /^Saving to migration stream new xl format \(info 0x3\/0x0\/\d+\)\n/m);
-    assert.match(stderr(), /^Loading new save file <incoming migration stream> \(new xl fmt info 0x3\/0x0\/\d+\)\n Savefile contains xl domain config in JSON format\n/m);
+    // the sender's and the receiver's lines share one stderr (the receiver's comes back through
+    // ssh) and interleave under load: check the receiver's two lines in their order
+    const loading = stderr().search(/^Loading new save file <incoming migration stream> \(new xl fmt info 0x3\/0x0\/\d+\)\n/m);
+    const savefile = stderr().search(/^ Savefile contains xl domain config in JSON format\n/m);
+    assert.ok(loading >= 0 && savefile > loading, stderr());
     for (let i = 0; i < BLOCKS; i++) {
       assert.equal(ioVerdict(await p.primary.qemuIo('e1', `write -P ${pattern(i)} ${i * BLOCK} ${BLOCK}`)), 'ok');
     }
     // two more checkpoints: the writes are surely in the secondary's view
     const seen = r.checkpoints();
     await r.waitFor('two checkpoints after the writes', () => r.checkpoints() >= seen + 2);
-    // right after a checkpoint (the next is 2 s away): the reference, then a write it must not keep
+    // right after a checkpoint (the next is INTERVAL_MS away): the reference, then a write it must not keep
     const reference = await p.snapshotPrimary(d, 'reference');
     assert.equal(ioVerdict(await p.primary.qemuIo('e1', `write -P 0xee 0 ${BLOCK}`)), 'ok');
     const atKill = r.checkpoints();
