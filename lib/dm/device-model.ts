@@ -1,14 +1,16 @@
 /**
  * libxl__build_device_model_args_new (libxl_dm.c, Xen 4.17) for a local qemu-xen serving an HVM
  * guest, for what the supported xl.cfg keys can configure: QMP sockets, display (VNC/SDL),
- * serial, VGA, boot order, vCPUs, machine, memory and the disks (disk-args.ts). Guests have no
- * NICs, channels, USB, sound, PCI passthrough, spice or kernel here.
+ * serial, VGA, boot order, vCPUs, the emulated NICs (nic-args.ts), machine, memory and the disks
+ * (disk-args.ts). Channels, USB, sound, spice, PCI passthrough and extra arguments are not
+ * passed on: a config that sets them gets a warning naming each (ignoredSettings).
  */
 import type { DomainConfig } from '../config/domain-config.js';
 import type { DeviceDisk } from '../disk/types.js';
 import { domainBuildInfoSetdefault } from './build-info.js';
 import { ERROR_INVAL, LibxlError } from '../libxl/errors.js';
 import { buildDiskArgs, scsiControllerArgs } from './disk-args.js';
+import { buildNicArgs, deviceNicSetdefaultHvm, type RandomBytes } from './nic-args.js';
 import { qemuOptValue } from './qemu-opts.js';
 
 /** Debian's QEMU_XEN_PATH for Xen 4.17 (qemu-system-xen). */
@@ -22,6 +24,8 @@ export interface DeviceModelOptions {
   /** Restoring: the descriptor QEMU reads its saved state from (`-incoming fd:N`). */
   savedStateFd?: number;
   runDir?: string;
+  /** Where libxl__device_nic_setdefault draws a MAC for a NIC without one; tests pin it. */
+  randomBytes?: RandomBytes;
 }
 
 export interface DeviceModelArgs {
@@ -100,12 +104,31 @@ export function buildDeviceModelArgsNew(d: DomainConfig, disks: readonly DeviceD
   }
   args.push('-boot', `order=${b.boot}`);
   if (b.maxVcpus > 1) args.push('-smp', `${b.availVcpus.length},maxcpus=${b.maxVcpus}`);
-  args.push('-net', 'none');
+  const nics = d.nics.map((n) => deviceNicSetdefaultHvm(n, opts.randomBytes));
+  args.push(...buildNicArgs(nics, domid, opts.savedStateFd !== undefined));
   if (opts.savedStateFd !== undefined) args.push('-incoming', `fd:${opts.savedStateFd}`);
   args.push('-machine', b.xenPlatformPci ? 'xenfv,suppress-vmdesc=on' : 'pc,accel=xen,suppress-vmdesc=on');
   args.push('-m', String(sizekbToMb(b.maxMemkb - b.videoMemkb)));
   env.push(['XEN_DOMAIN_ID', String(domid)]);
   const diskArgs = buildDiskArgs(disks, { hdtype: h.hdtype, domid });
   args.push(...diskArgs.args);
-  return { args, env, warnings: diskArgs.warnings };
+  return { args, env, warnings: [...ignoredSettings(d), ...diskArgs.warnings] };
+}
+
+/** Settings a parsed config holds that this builder does not turn into QEMU arguments. */
+export function ignoredSettings(d: DomainConfig): string[] {
+  const b = d.b_info;
+  const h = b.hvm;
+  const set: [boolean, string][] = [
+    [d.channels.length > 0, 'channel'],
+    [h.spice.enable === true, 'spice'],
+    [h.usb === true || h.usbdevice !== null || (h.usbdevice_list?.length ?? 0) > 0 || h.usbversion !== 0, 'usb/usbdevice/usbversion'],
+    [d.usbctrls.length + d.usbdevs.length > 0, 'usbctrl/usbdev'],
+    [h.soundhw !== null, 'soundhw'],
+    [(b.extra?.length ?? 0) + (b.extra_hvm?.length ?? 0) > 0, 'device_model_args'],
+    [b.kernel !== null || b.ramdisk !== null, 'kernel/ramdisk'],
+    [h.gfx_passthru === true, 'gfx_passthru'],
+    [b.dm_restrict === true, 'dm_restrict'],
+  ];
+  return set.filter(([on]) => on).map(([, key]) => `colo-xl does not pass ${key} to the device model; ignored`);
 }

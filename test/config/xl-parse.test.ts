@@ -29,9 +29,9 @@ describe('yajl generator (yajl 2 beautify, as libxl prints)', () => {
 describe('parse_config_data', () => {
   const uuid = 'uuid="12345678-1234-1234-1234-123456789abc"';
 
-  it('keeps keys colo-xl does not interpret and lists them with their lines', () => {
-    const d = parseConfigData('t.cfg', `name="a"\ntype="hvm"\n${uuid}\nvif=['bridge=xenbr0']\npci=[]\nvif+=['x']\n`, { err: () => undefined });
-    assert.deepEqual(d.unsupported, [{ name: 'vif', line: 6 }, { name: 'pci', line: 5 }]);
+  it('lists the keys xl reads and colo-xl does not port, with their lines; keys xl never reads are ignored as xl ignores them', () => {
+    const d = parseConfigData('t.cfg', `name="a"\ntype="hvm"\n${uuid}\ncpuid=['x']\npci=[]\ncpuid+=['y']\nparallel="pty"\n`, { err: () => undefined });
+    assert.deepEqual(d.unsupported, [{ name: 'cpuid', line: 6 }, { name: 'pci', line: 5 }]);
   });
 
   it('generates a uuid when none is given, and exits like xl on refused values', () => {
@@ -41,6 +41,13 @@ describe('parse_config_data', () => {
     assert.throws(() => parseConfigData('t.cfg', 'name="a"\ntype="hvm"\nhdtype="scsi"\n', { err: (t) => (err += t) }), (e) => e instanceof XlExit && e.status === 1);
     assert.equal(err, 'ERROR: invalid value "scsi" for "hdtype"\n');
     assert.throws(() => parseConfigData('t.cfg', 'name="a"\ntype="hvm"\ndisk=["hda:/x"]\n', { err: () => undefined }), XlExit);
+  });
+
+  it('ms_vm_genid = "generate" makes 16 random bytes, as libxl_ms_vm_genid_generate does', () => {
+    const d = parseConfigData('t.cfg', `name="a"\ntype="hvm"\n${uuid}\nms_vm_genid="generate"\n`, { err: () => undefined });
+    assert.equal(d.b_info.hvm.ms_vm_genid.length, 16);
+    assert.ok(d.b_info.hvm.ms_vm_genid.some((b) => b !== 0));
+    assert.match(domainConfigToJson(d), /"ms_vm_genid": \[\n( {16}\d+,\n){15} {16}\d+\n {12}\]/);
   });
 
   it('prints the JSON xl prints (hand-checked against Xen 4.17 for this config)', () => {
@@ -108,10 +115,10 @@ describe('colo-xl -N create', () => {
 
   it('reports keys it does not support on stderr instead of dropping them silently', async () => {
     const cfg = join(dir, 'u.cfg');
-    writeFileSync(cfg, 'name="a"\ntype="hvm"\nuuid="12345678-1234-1234-1234-123456789abc"\nvif=[]\n');
+    writeFileSync(cfg, 'name="a"\ntype="hvm"\nuuid="12345678-1234-1234-1234-123456789abc"\npci=[]\n');
     const io = await runColoXl(['-N', 'create', cfg]);
     assert.equal(io.status, 0);
-    assert.equal(io.stderr, `Parsing config from ${cfg}\ncolo-xl: ${cfg}:4: \`vif' is not supported by colo-xl and was ignored\n`);
+    assert.equal(io.stderr, `Parsing config from ${cfg}\ncolo-xl: ${cfg}:4: \`pci' is not supported by colo-xl and was ignored\n`);
     assert.ok(io.stdout.startsWith('{\n    "c_info": {'));
   });
 
