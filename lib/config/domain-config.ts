@@ -227,6 +227,8 @@ export interface DomainConfig {
   on_soft_reset: ActionOnShutdown;
   /** Keys xl reads that colo-xl does not port (kept, reported, not dropped silently). */
   unsupported: { name: string; line: number }[];
+  /** Every key of the file that xl reads and colo-xl ports, where it is set (for converters). */
+  read: { name: string; line: number }[];
 }
 
 export const NIL_UUID = '00000000-0000-0000-0000-000000000000';
@@ -339,5 +341,6 @@ export function domainConfigInit(): DomainConfig {
     on_crash: 'destroy',
     on_soft_reset: 'destroy',
     unsupported: [],
+    read: [],
   };
 }

@@ -17,7 +17,7 @@ import { uuidFromString } from './uuid.js';
 import { XlExit } from './xl-exit.js';
 import { parseP9s, parsePvcalls, parseVtpms } from './xl-pvdevices.js';
 import { ESRCH, kb, toInt, XlGetters } from './xl-getters.js';
-import { UNPORTED_KEYS } from './xl-keys.js';
+import { PORTED_KEYS, UNPORTED_KEYS } from './xl-keys.js';
 import { parseVifSpec } from './xl-nic.js';
 import { parseBuildKeys } from './xl-parse-build.js';
 import { parseDeviceModelKeys, parseHvmDisplayKeys, parseTrailingFlags } from './xl-parse-dm.js';
@@ -26,6 +26,8 @@ import { parseArmAndTee, parseDtdevs, parseIoports, parseIrqs, parseSeclabels, p
 export { XlExit } from './xl-exit.js';
 export { XlCrashes } from './xl-devices.js';
 export { PORTED_KEYS as SUPPORTED_KEYS } from './xl-keys.js';
+
+const PORTED: ReadonlySet<string> = new Set(PORTED_KEYS);
 
 /** xl's global options from /etc/xen/xl.conf that reach a parsed domain config. */
 export interface XlGlobals {
@@ -151,6 +153,7 @@ export function parseConfigData(source: string, data: string, opts: ParseConfigO
 
   for (const name of config.names()) {
     if (UNPORTED_KEYS.has(name)) d.unsupported.push({ name, line: config.find(name)!.line });
+    else if (PORTED.has(name)) d.read.push({ name, line: config.find(name)!.line });
   }
   return d;
 }

@@ -13,6 +13,14 @@ import { parseXml, XmlWriter, type XmlElement } from './xml.js';
 
 export { DomXmlError } from './colo-xml.js';
 
+/**
+ * The xl.cfg keys domainConfigToXml carries into the XML; any other key a file sets is reported
+ * by the caller as not converted rather than dropped without a word.
+ */
+export const XML_CONVERTED_KEYS: ReadonlySet<string> = new Set([
+  'type', 'builder', 'name', 'uuid', 'memory', 'maxmem', 'vcpus', 'maxvcpus', 'boot', 'on_poweroff', 'on_reboot', 'on_crash', 'disk',
+]);
+
 /** The format names virsh uses for xl configs. */
 export const XEN_XL_FORMAT = 'xen-xl';
 
@@ -52,6 +60,8 @@ function writeDisk(w: XmlWriter, d: DeviceDisk): void {
 
 /** The libvirt domain XML for a parsed xl.cfg (xenParseXL's subset, plus the COLO extension). */
 export function domainConfigToXml(d: DomainConfig): string {
+  // only the HVM <os> is written so far: a PV or PVH guest would come out as something it is not
+  if (d.c_info.type !== 'hvm') throw new DomXmlError(`type = "${d.c_info.type}" guests are not converted to libvirt XML yet (only HVM)`);
   const seen = new Set<string>();
   for (const disk of d.disks) {
     if (seen.has(disk.vdev!)) throw new DomXmlError(`two disks use vdev ${disk.vdev}: libvirt needs each <target dev> once`);

@@ -129,6 +129,20 @@ describe('colo-xl domxml-from-native / domxml-to-native', () => {
     );
   });
 
+  it('names every key of the file it does not carry into the XML, and refuses PV guests', async () => {
+    const cfg = join(dir, 'keys.cfg');
+    writeFileSync(cfg, COLO_CFG + 'pae = 1\nvif = [ "bridge=xenbr0" ]\ncpus = "0-1"\n');
+    const r = await cli('domxml-from-native', 'xen-xl', cfg);
+    assert.equal(r.status, 0, r.io.stderr);
+    const named = [...r.io.stderr.matchAll(/`(\w+)' is not converted and was ignored/g)].map((m) => m[1]);
+    assert.deepEqual(named, ['pae', 'vif', 'cpus']);
+    const pv = join(dir, 'pv.cfg');
+    writeFileSync(pv, 'name = "p"\ntype = "pv"\nkernel = "/boot/vmlinuz"\nmemory = 256\n');
+    const p = await cli('domxml-from-native', 'xen-xl', pv);
+    assert.equal(p.status, 1);
+    assert.match(p.io.stderr, /type = "pv" guests are not converted to libvirt XML yet/);
+  });
+
   it('reports bad input on stderr with status 1, and usage errors with status 2', async () => {
     const bad = join(dir, 'bad.xml');
     writeFileSync(bad, XML.replace("vote-threshold='1'", "vote-threshold='3'"));

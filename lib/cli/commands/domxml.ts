@@ -49,10 +49,11 @@ export const domxmlFromNative: Command = {
     const data = readInput(ctx, 'config file', file);
     if (data === null) return 3;
     const { parseConfigData, XlExit } = await import('../../config/xl-parse.js');
-    const { domainConfigToXml, DomXmlError } = await import('../../libvirt/domxml.js');
+    const { domainConfigToXml, DomXmlError, XML_CONVERTED_KEYS } = await import('../../libvirt/domxml.js');
     try {
       const d = parseConfigData(file, data, { err: (t) => ctx.io.err(t) });
-      for (const u of d.unsupported) ctx.io.err(`colo-xl: ${file}:${u.line}: \`${u.name}' is not converted and was ignored\n`);
+      const dropped = [...d.unsupported, ...d.read.filter((k) => !XML_CONVERTED_KEYS.has(k.name))].sort((a, b) => a.line - b.line);
+      for (const u of dropped) ctx.io.err(`colo-xl: ${file}:${u.line}: \`${u.name}' is not converted and was ignored\n`);
       ctx.io.out(domainConfigToXml(d));
       return 0;
     } catch (e) {
