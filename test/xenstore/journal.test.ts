@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { XsClient } from '../../lib/xenstore/client.js';
 import { EmbeddedXenstored } from '../../lib/xenstore/server/embedded.js';
 import { formatPerm } from '../../lib/xenstore/messages.js';
+import { scaled } from '../support/slowness.js';
 import { treeDigest } from './journal-digest.js';
 
 const restartEntry = join(dirname(fileURLToPath(import.meta.url)), 'journal-restart.ts');
@@ -26,7 +27,8 @@ async function fill(c: XsClient, dir: string, count: number, perTx = 1000): Prom
 }
 
 describe('embedded xenstored journal: records sized by the change, fast restart', function () {
-  this.timeout(60_000);
+  // building 100,000 nodes is CPU work: the limit follows the measured slowness
+  this.timeout(scaled(60_000));
   let dir: string;
   beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'colo-xl-journal-'))));
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
@@ -94,7 +96,7 @@ describe('embedded xenstored journal: records sized by the change, fast restart'
       await d.close();
     }
     assert.ok(expected.nodes > 100_000, `${expected.nodes} nodes`);
-    const r = spawnSync(process.execPath, ['--import', 'tsx', restartEntry, state], { encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', restartEntry, state], { encoding: 'utf8', timeout: scaled(60_000) });
     assert.equal(r.status, 0, r.stderr);
     const got = JSON.parse(r.stdout) as { ms: number; cpuMs: number; nodes: number; digest: string };
     process.stdout.write(
