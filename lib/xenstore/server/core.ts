@@ -14,6 +14,7 @@ import {
   formatPerm,
   isValidPath,
   joinStrings,
+  parentPath,
   parsePerm,
   splitStrings,
   type Packet,
@@ -23,6 +24,7 @@ import { ServerConnection, type PacketSink } from './connection.js';
 import { controlCommand } from './control.js';
 import { DomainTable } from './domains.js';
 import { atoi, oneArg, splitBinary } from './args.js';
+import { checkCommit } from './commit.js';
 import { commitEvents, fireSpecialWatch, fireWatches, sendWatchEvent } from './watches.js';
 import {
   DEFAULT_LIMITS,
@@ -177,6 +179,8 @@ export class XenstoreCore {
       f(rec, events);
     } finally {
       this.journalCommit(rec.touched);
+      // watch_permitted reads the parent of a node it may not read; RM's events carry theirs.
+      for (const e of events) if (!e.parentPerms) e.parentPerms = this.store.get(parentPath(e.path))?.perms;
       // C xenstored queues the watch events before the reply.
       fireWatches(this.connections, events);
     }
@@ -378,12 +382,12 @@ export class XenstoreCore {
     const tx = this.transaction(c, p.txId);
     c.transactions.delete(p.txId);
     if (arg === 'F') return OK;
-    if (tx.view.conflicts()) throw new XsError('EAGAIN', 'TRANSACTION_END');
+    checkCommit(tx.view, this.store, this.limits, c.privileged);
     const before = new Map<string, XsNode | undefined>();
     if (this.journal) for (const path of tx.view.changes.keys()) before.set(path, this.store.get(path));
     tx.view.apply();
     this.journalCommit(before);
-    fireWatches(this.connections, commitEvents(tx.view, tx.events));
+    fireWatches(this.connections, commitEvents(tx.view, this.store, tx.events));
     return OK;
   }
 }

@@ -3,7 +3,7 @@
  * They throw XsError with the errno C xenstored answers and return the watch events to fire.
  */
 import { XsError, canRead, canWrite, parentPath, type XsPerm } from '../messages.js';
-import { baseName, childPath, type TreeView, type XsNode } from './tree.js';
+import { TransactionView, baseName, childPath, type TreeView, type XsNode } from './tree.js';
 
 /** Who is asking: the connection's domid, and the domain it may act for (SET_TARGET). */
 export interface Caller {
@@ -16,10 +16,12 @@ export interface Caller {
 export interface ChangeEvent {
   path: string;
   exact: boolean;
-  /** The node was removed (a transaction forgets events of nodes it created and removed). */
-  removed?: boolean;
-  perms: readonly XsPerm[];
+  /** The node's permissions (undefined: the node is gone, for a committed transaction's event). */
+  perms?: readonly XsPerm[];
+  /** Its permissions before the change (SET_PERMS; a transaction's first sight of it). */
   oldPerms?: readonly XsPerm[];
+  /** Its parent's: watch_permitted falls back on them when the node itself is not readable. */
+  parentPerms?: readonly XsPerm[];
 }
 
 export const Perm = { READ: 1, WRITE: 2, OWNER: 4 } as const;
@@ -99,6 +101,9 @@ export function getNode(view: TreeView, c: Caller, path: string, want: number, o
   const n = view.get(path);
   if (n) {
     if ((permForCaller(c, n.perms) & want) === want) return n;
+    // C asks the parents even here (the answer stays EACCES): in a transaction that reads them,
+    // so they count for its conflicts and its node quota, whose ENOSPC wins.
+    errnoFromParents(view, c, path, want);
     throw new XsError('EACCES', op, path);
   }
   throw new XsError(errnoFromParents(view, c, path, want), op, path);
@@ -111,9 +116,29 @@ export function entrySize(n: Omit<XsNode, 'generation'>): number {
   return size;
 }
 
+/** write_node_raw's size check; inside a transaction a refused write fails it (write_node). */
+function checkSize(view: TreeView, c: Caller, limits: Limits, path: string, n: Omit<XsNode, 'generation'>, op: string): void {
+  if (c.privileged || entrySize(n) < limits.nodeSize) return;
+  if (view instanceof TransactionView) view.failed = true;
+  throw new XsError('ENOSPC', op, path, 'node too big');
+}
+
 function store(view: TreeView, c: Caller, limits: Limits, path: string, n: Omit<XsNode, 'generation'>, op: string): void {
-  if (!c.privileged && entrySize(n) >= limits.nodeSize) throw new XsError('ENOSPC', op, path, 'node too big');
+  checkSize(view, c, limits, path, n, op);
   view.put(path, n);
+}
+
+/**
+ * create_node's quota check: outside a transaction every new node counts at once; inside one
+ * domain_entry counts only committed nodes, and the transaction's own are checked at commit.
+ */
+function quotaRefuses(view: TreeView, c: Caller, limits: Limits, creating: number): boolean {
+  if (c.privileged) return false;
+  if (view instanceof TransactionView) {
+    view.nodeCreated = true;
+    return view.committedOwnedBy(c.domid) >= limits.nodesPerDomain;
+  }
+  return view.ownedBy(c.domid) + creating > limits.nodesPerDomain;
 }
 
 // construct_node + create_node: missing ancestors are created too, inheriting perms downward
@@ -127,9 +152,7 @@ function createNode(view: TreeView, c: Caller, limits: Limits, path: string, val
     parent = view.get(p);
     if (parent) break;
   }
-  if (!c.privileged && view.ownedBy(c.domid) + missing.length > limits.nodesPerDomain) {
-    throw new XsError('ENOSPC', op, path, 'node quota exceeded');
-  }
+  if (quotaRefuses(view, c, limits, missing.length)) throw new XsError('ENOSPC', op, path, 'node quota exceeded');
   let perms: readonly XsPerm[] = parent.perms;
   // Unprivileged domains own what they create.
   if (!c.privileged && perms[0]) perms = [{ domid: c.domid, access: perms[0].access }, ...perms.slice(1)];
@@ -140,11 +163,7 @@ function createNode(view: TreeView, c: Caller, limits: Limits, path: string, val
     here,
     node: { value: i === missing.length - 1 ? value : Buffer.alloc(0), perms, children: i + 1 < missing.length ? [baseName(missing[i + 1]!)] : [] },
   }));
-  if (!c.privileged) {
-    for (const n of [updatedParent, ...fresh.map((f) => f.node)]) {
-      if (entrySize(n) >= limits.nodeSize) throw new XsError('ENOSPC', op, path, 'node too big');
-    }
-  }
+  for (const n of [updatedParent, ...fresh.map((f) => f.node)]) checkSize(view, c, limits, path, n, op);
   view.put(p, updatedParent);
   for (const f of fresh) view.put(f.here, f.node);
   const created = view.get(path);
@@ -210,11 +229,19 @@ export function opRm(view: TreeView, c: Caller, path: string, events: ChangeEven
   const deleteNode = (parentAt: string, parentNode: Mutable, at: string, n: Mutable, exact: boolean): void => {
     while (n.children.length) {
       const cp = childPath(at, n.children[0]!);
-      const child = view.get(cp);
+      // walk_node_tree: a child that cannot be read, for whatever reason (a transaction's node
+      // quota too), stops the walk as corruption: EIO
+      let child: XsNode | undefined;
+      try {
+        child = view.get(cp);
+      } catch (e) {
+        if (!(e instanceof XsError)) throw e;
+        throw new XsError('EIO', 'RM', path, `reading ${cp}: ${e.code}`);
+      }
       if (!child) throw new XsError('EIO', 'RM', path, `child ${cp} vanished`);
       deleteNode(at, n, cp, copy(child), true);
     }
-    events.push({ path: at, exact, perms: n.perms, removed: true });
+    events.push({ path: at, exact, perms: n.perms, parentPerms: parentNode.perms });
     view.delete(at);
     const i = parentNode.children.indexOf(baseName(at));
     if (i < 0) throw new XsError('EIO', 'RM', path, `${parentAt} does not list ${at}`);
@@ -232,6 +259,8 @@ export function opSetPerms(view: TreeView, c: Caller, limits: Limits, path: stri
   if (!c.privileged && perms[0]!.domid !== n.perms[0]!.domid && view.ownedBy(perms[0]!.domid) >= limits.nodesPerDomain) {
     throw new XsError('ENOSPC', 'SET_PERMS', path);
   }
+  // do_set_perms moves the node's count from its old owner to the new one, whatever follows
+  if (view instanceof TransactionView) view.touchEntries(n.perms[0]!.domid, perms[0]!.domid);
   store(view, c, limits, path, { ...n, perms }, 'SET_PERMS');
   return [{ path, exact: false, perms, oldPerms: n.perms }];
 }

@@ -134,6 +134,15 @@ export class TransactionView implements TreeView {
   /** path -> new node, or null for deleted. Insertion order is commit order. */
   readonly changes = new Map<string, Omit<XsNode, 'generation'> | null>();
   private readonly ownedDelta = new Map<number, number>();
+  /** domid -> nodes the transaction gave it (created, or SET_PERMS to it) minus those it took (changed_domains). */
+  readonly entryDelta = new Map<number, number>();
+  /**
+   * A change failed half way (fail_transaction): C cannot undo what it already did inside the
+   * transaction, so committing it answers ENOMEM.
+   */
+  failed = false;
+  /** The transaction set out to create a node (ta_node_created): its quota is checked at commit. */
+  nodeCreated = false;
 
   constructor(
     private readonly store: NodeStore,
@@ -144,10 +153,18 @@ export class TransactionView implements TreeView {
   /** The store's node as first seen: later reads keep seeing that copy, as in C xenstored. */
   private readonly snapshot = new Map<string, XsNode | undefined>();
 
+  /** The store's node as this transaction first saw it (undefined: absent then, or never looked at). */
+  firstSeen(path: string): XsNode | undefined {
+    return this.snapshot.get(path);
+  }
+
   private look(path: string): XsNode | undefined {
     if (this.snapshot.has(path)) return this.snapshot.get(path);
     // access_node: a transaction that would touch one node too many fails with ENOSPC
-    if (this.maxNodes > 0 && this.seen.size >= this.maxNodes) throw new XsError('ENOSPC', 'TRANSACTION', path, 'too many nodes in transaction');
+    if (this.maxNodes > 0 && this.seen.size >= this.maxNodes) {
+      this.failed = true;
+      throw new XsError('ENOSPC', 'TRANSACTION', path, 'too many nodes in transaction');
+    }
     const n = this.store.get(path);
     this.snapshot.set(path, n);
     this.seen.set(path, n ? n.generation : NO_NODE);
@@ -164,8 +181,13 @@ export class TransactionView implements TreeView {
 
   put(path: string, node: Omit<XsNode, 'generation'>): void {
     const old = this.get(path);
-    if (old) this.count(old.perms[0]?.domid ?? 0, -1);
-    this.count(node.perms[0]?.domid ?? 0, 1);
+    const [was, owner] = [old ? (old.perms[0]?.domid ?? 0) : undefined, node.perms[0]?.domid ?? 0];
+    if (was !== undefined) this.count(was, -1);
+    this.count(owner, 1);
+    if (was !== owner) {
+      if (was !== undefined) this.entries(was, -1);
+      this.entries(owner, 1);
+    }
     this.changes.delete(path);
     this.changes.set(path, node);
   }
@@ -174,8 +196,23 @@ export class TransactionView implements TreeView {
     const old = this.get(path);
     if (!old) return;
     this.count(old.perms[0]?.domid ?? 0, -1);
+    this.entries(old.perms[0]?.domid ?? 0, -1);
     this.changes.delete(path);
     this.changes.set(path, null);
+  }
+
+  /** Nodes of `domid` in the committed store, which is what C checks the quota with in a transaction. */
+  committedOwnedBy(domid: number): number {
+    return this.store.ownedBy(domid);
+  }
+
+  /** SET_PERMS lists the old and the new owner among the changed domains even when they are one. */
+  touchEntries(...domids: number[]): void {
+    for (const d of domids) this.entries(d, 0);
+  }
+
+  private entries(domid: number, d: number): void {
+    this.entryDelta.set(domid, (this.entryDelta.get(domid) ?? 0) + d);
   }
 
   ownedBy(domid: number): number {
