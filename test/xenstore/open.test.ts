@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -125,7 +125,10 @@ describe('openXenstore: the daemon, or (CLI, no Xen here) the embedded store, ne
     try {
       let attempts: unknown;
       if (process.getuid?.() === 0) {
-        // root passes every permission check: ask from an unprivileged process instead
+        // root passes every permission check: ask from a root process without the capabilities
+        // that override file permissions (a checkout under /root, 0700, is not open to nobody),
+        // on a socket another user owns
+        chownSync(sock, 65534, 65534);
         const probe = join(dir, 'probe.mts');
         writeFileSync(
           probe,
@@ -133,7 +136,8 @@ describe('openXenstore: the daemon, or (CLI, no Xen here) the embedded store, ne
             `try { await openXenstore({ socketPath: ${JSON.stringify(sock)} }); } catch (e) { process.stdout.write(JSON.stringify(e.attempts)); }\n`,
         );
         chmodSync(probe, 0o644);
-        const child = spawn(process.execPath, ['--import', 'tsx', probe], { cwd: REPO, uid: 65534, gid: 65534, env: { PATH: process.env.PATH, HOME: '/' }, stdio: ['ignore', 'pipe', 'pipe'] });
+        const drop = ['--bounding-set=-dac_override,-dac_read_search', '--inh-caps=-dac_override,-dac_read_search'];
+        const child = spawn('setpriv', [...drop, '--', process.execPath, '--import', 'tsx', probe], { cwd: REPO, env: { PATH: process.env.PATH, HOME: '/' }, stdio: ['ignore', 'pipe', 'pipe'] });
         let out = '';
         let err = '';
         child.stdout.on('data', (d: Buffer) => (out += d.toString()));
