@@ -10,8 +10,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { domainConfigToJson } from '../lib/config/json.js';
-import { parseConfigData } from '../lib/config/xl-parse.js';
+import { domainConfigToJson } from '../lib/libxl/json.js';
+import { parseConfigData } from '../lib/xl/parse.js';
 import { startRealXl } from '../test/support/real-xl.js';
 import { buildShim } from '../test/support/real-xenstored.js';
 
@@ -45,7 +45,7 @@ function wall(cmd: string, args: string[], env?: NodeJS.ProcessEnv): number {
 
 export async function run(): Promise<void> {
   const cli = join(root, 'bin/colo-xl.js');
-  if (!existsSync(join(root, 'dist/lib/cli/main.js'))) throw new Error('dist/ is missing: run `npm run build` first');
+  if (!existsSync(join(root, 'dist/cli/main.js'))) throw new Error('dist/ is missing: run `npm run build` first');
   const dir = mkdtempSync(join(tmpdir(), 'colo-xl-bench-'));
   const cfg = join(dir, 'vm.cfg');
   writeFileSync(cfg, CONFIG);

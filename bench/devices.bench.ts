@@ -10,8 +10,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { deviceDiskAdd, deviceDiskList } from '../lib/disk/device.js';
-import { parseDiskSpec } from '../lib/disk/parse.js';
+import { deviceDiskAdd, deviceDiskList } from '../lib/libxl/disk.js';
+import { parseDiskSpec } from '../lib/xlu/disk/parse.js';
 import { libxlCtx, type LibxlCtx } from '../lib/libxl/ctx.js';
 import { domainMake } from '../lib/libxl/domain-make.js';
 import type { Xenstore, XsOps } from '../lib/xenstore/api.js';

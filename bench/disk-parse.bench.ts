@@ -6,8 +6,10 @@
  * time is its best round, so other load on the machine hurts both sides alike.
  * Targets: median ≤ 10 µs per spec, and within 5× of libxlutil.
  */
-import { DiskScannerFatal, DiskSpecError, diskToJson, parseDiskSpec } from '../lib/index.js';
-import { libxluParseDisk, mayJamScanner, requireLibxlutil } from '../native-bindings/libxlutil/index.js';
+import { DiskScannerFatal } from '../lib/xlu/disk/parse.js';
+import { DiskSpecError, parseDiskSpec } from '../lib/xlu/index.js';
+import { diskToJson } from '../lib/libxl/index.js';
+import { libxluParseDisk, mayJamScanner, requireLibxlutil } from '../test/support/native/libxlutil/index.js';
 import { generateDiskCorpus } from '../test/support/disk-corpus.js';
 
 const REPS = 4;

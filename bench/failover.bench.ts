@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { QemuNativeColo } from '../lib/colo/native.js';
 import { HaAgent } from '../lib/ha/agent.js';
-import { runDrill } from '../lib/ha/drill.js';
-import { startPair } from '../lib/ha/lab.js';
+import { runDrill } from '../cli/lab/drill.js';
+import { startPair } from '../cli/lab/pair.js';
 import { makeTlsDir } from '../lib/tls/x509.js';
 import { freePort, requireQemu, stopAllQemus } from '../test/support/qemu.js';
 

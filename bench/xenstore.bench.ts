@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { Xenstore } from '../lib/xenstore/api.js';
 import { XsClient } from '../lib/xenstore/client.js';
 import { UnixSocketTransport } from '../lib/xenstore/transport.js';
-import { LibxenstoreClient } from '../native-bindings/libxenstore/index.js';
+import { LibxenstoreClient } from '../lib/native/libxenstore.js';
 import { startRealXenstored } from '../test/support/real-xenstored.js';
 import { startCliDaemon } from '../test/xenstore/cli-daemon.js';
 

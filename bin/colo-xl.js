@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { main } from '../dist/lib/cli/main.js';
+import { main } from '../dist/cli/main.js';
 
 // A closed pipe (`colo-xl ... | head`) ends the output, as it does for xl; it is not a crash.
 for (const stream of [process.stdout, process.stderr]) {

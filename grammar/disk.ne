@@ -11,7 +11,7 @@
 # match before every newline); flex's `.` never matches a newline.
 #
 # What each token does (the flex actions: positional slots, respecification checks) lives in
-# lib/disk/scanner.ts; the grammar only says what a specification string is made of.
+# lib/xlu/disk/scanner.ts; the grammar only says what a specification string is made of.
 
 @preprocessor typescript
 
@@ -92,7 +92,7 @@ const lexer = moo.compile({
 });
 
 // Every token but blanks is a parameter; which kind it is (the moo rule that matched) is the
-// token's type, and lib/disk/scanner.ts dispatches on it. One terminal that tests for "not a
+// token's type, and lib/xlu/disk/scanner.ts dispatches on it. One terminal that tests for "not a
 // blank" keeps the Earley chart to a single prediction per token. (moo's has() says yes to any
 // name, which would turn %parameter into a token type; answer only for real rule names.)
 // (a var typed any, because nearleyc also declares one for every %name the rules use)

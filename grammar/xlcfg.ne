@@ -1,13 +1,13 @@
 # The xl.cfg language of Xen 4.17's libxlu (libxlu_cfg_y.y), over the tokens of
-# lib/config/lexer.ts (a flex-faithful scanner: moo's first-match rules cannot express flex's
+# lib/xlu/cfg/lexer.ts (a flex-faithful scanner: moo's first-match rules cannot express flex's
 # longest match with yymore, so the token stream is produced there and fed in through
-# lib/config/token-stream.ts).
+# lib/xlu/cfg/token-stream.ts).
 #
 #   file     : statements, then optionally one last assignment without terminator
 #   statement: assignment ( ";" | newline ) | ";" | newline
 #   value    : STRING | NUMBER | "[" newlines* (value newlines* ("," newlines* value newlines*)* ("," newlines*)?)? "]"
 #
-# Each parse yields the assignments in file order, as a snoc list (lib/config/snoc.ts) that the
+# Each parse yields the assignments in file order, as a snoc list (lib/xlu/cfg/snoc.ts) that the
 # caller turns into an array; the grammar is unambiguous (callers assert a single result).
 #
 # Sequences grow as immutable snoc lists and become arrays only once complete: nearley keeps the
@@ -18,13 +18,13 @@
 @preprocessor typescript
 
 @{%
-import type { CfgValue, Assignment } from '../lib/config/settings.js';
-import type { NearleyCfgToken } from '../lib/config/token-stream.js';
-import { snoc, snocToArray, type Snoc } from '../lib/config/snoc.js';
+import type { CfgValue, Assignment } from '../lib/xlu/cfg/settings.js';
+import type { NearleyCfgToken } from '../lib/xlu/cfg/token-stream.js';
+import { snoc, snocToArray, type Snoc } from '../lib/xlu/cfg/snoc.js';
 
 const tok = (d: unknown[], i: number): NearleyCfgToken => d[i] as NearleyCfgToken;
 const cell = <T>(init: unknown, last: unknown): Snoc<T> => snoc(init as Snoc<T>, last as T);
-// Every %TOKEN names a token type; lib/config/token-stream.ts supplies the tokens at parse time.
+// Every %TOKEN names a token type; lib/xlu/cfg/token-stream.ts supplies the tokens at parse time.
 const lexer = {
   has: (_name: string) => true,
   reset: (_chunk: string, _info: unknown) => undefined,

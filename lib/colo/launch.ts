@@ -6,10 +6,10 @@
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseConfigData } from '../config/xl-parse.js';
-import { domainCreateNew, domainCreateRestore } from '../create/create.js';
-import { readXlGlobals } from '../create/create-domain.js';
-import { QEMU_BIN } from './qemu-process.js';
+import { parseConfigData } from '../xl/parse.js';
+import { domainCreateNew, domainCreateRestore } from '../libxl/create.js';
+import { readXlGlobals } from '../xl/globals.js';
+import { QEMU_BIN } from '../qemu/process.js';
 
 export type ColoRole = 'primary' | 'secondary';
 

@@ -9,8 +9,7 @@
  * nodes and its QMP socket recorded at /libxl/<domid>/colo-xl/qmp.
  */
 import type { Readable, Writable } from 'node:stream';
-import type { Io } from '../cli/io.js';
-import { deviceDiskList } from '../disk/device.js';
+import { deviceDiskList } from '../libxl/disk.js';
 import { libxlCtx, type LibxlCtx } from '../libxl/ctx.js';
 import { domainPath, domainType, domainUuid, nameToDomid } from '../libxl/domain.js';
 import { ERROR_FAIL, ERROR_INVAL, LibxlError, LibxlLogger } from '../libxl/errors.js';
@@ -43,8 +42,13 @@ import {
 } from './remus.js';
 import { XenDiskReplication } from './replication.js';
 
+/** Where xl's messages go (stderr for the CLI). */
+export interface ReceiveMessages {
+  err(text: string): void;
+}
+
 export interface ColoReceiveOptions {
-  io: Io;
+  io: ReceiveMessages;
   env: NodeJS.ProcessEnv;
   /** -d */
   debug: boolean;

@@ -8,8 +8,8 @@
 import type { Readable, Writable } from 'node:stream';
 import type { QMPClient } from '../qmp/client.js';
 import { Runstate, type QmpAddress } from '../qmp/protocol.js';
-import type { DeviceDisk } from '../disk/types.js';
-import { diskDevNumber } from '../disk/devnum.js';
+import type { DeviceDisk } from '../libxl/types/disk.js';
+import { diskDevNumber } from '../libxl/devnum.js';
 import { ColoError } from './errors.js';
 import { coloDoCheckpoint, queryXenReplicationStatus, type ColoDisk } from './qdisk.js';
 import { XenDiskReplication } from './replication.js';

@@ -22,7 +22,7 @@
  * direct-io-safe, trusted, specification, the qdisk/standalone backend), so that
  * cfg → XML → cfg keeps every key.
  */
-import type { DeviceDisk, DiskBackend, DiskSpecification } from '../disk/types.js';
+import type { DeviceDisk, DiskBackend, DiskSpecification } from '../libxl/types/disk.js';
 import { type AttrList, type XmlElement, XmlWriter } from './xml.js';
 
 export const COLO_NS = 'urn:colo-xl:libvirt:colo:1';

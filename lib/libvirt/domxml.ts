@@ -5,10 +5,10 @@
  * COLO extension of colo-xml.ts under <metadata>. The reverse direction reads that subset back
  * into an xl.cfg whose disks parse to the very same libxl_device_disk values.
  */
-import { MEMKB_DEFAULT, type DomainConfig } from '../config/domain-config.js';
-import { deviceDiskInit, type DeviceDisk, type DiskBackend, type DiskFormat } from '../disk/types.js';
+import { MEMKB_DEFAULT, type DomainConfig } from '../libxl/types/domain-config.js';
+import { deviceDiskInit, type DeviceDisk, type DiskBackend, type DiskFormat } from '../libxl/types/disk.js';
 import { COLO_NS, COLO_PREFIX, DomXmlError, needsColoElement, readColoDisk, writeColoDisk, type GuestDiskInfo } from './colo-xml.js';
-import { formatXlCfg, formatXlDisk, type XlSetting } from './xl-format.js';
+import { formatXlCfg, formatXlDisk, type XlSetting } from '../xlu/format.js';
 import { parseXml, XmlWriter, type XmlElement } from './xml.js';
 
 export { DomXmlError } from './colo-xml.js';

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { QMPClient } from '../qmp/client.js';
-import { QEMU_BIN } from '../colo/qemu-process.js';
+import { QEMU_BIN } from '../qemu/process.js';
 import type { LaunchedQemu, QemuLauncher } from './receive.js';
 
 export const detachedLauncher: QemuLauncher = async (argv, runDir) => {

@@ -9,7 +9,7 @@ import { rmSync, existsSync, mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { QMPClient } from '../qmp/client.js';
-import { freePort, QemuProcess, qemuImg } from '../colo/qemu-process.js';
+import { freePort, QemuProcess, qemuImg } from '../qemu/process.js';
 import { readJsonLines, type ChannelMessage } from './channel.js';
 import { addTlsCreds, setMigrationTls } from './tls.js';
 import type { VmDescription } from './types.js';

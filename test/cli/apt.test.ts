@@ -3,8 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { aptInstall, aptRootCommand, type AptRunner } from '../../lib/cli/apt.js';
-import { tcgReason } from '../../lib/cli/commands/demo.js';
+import { aptInstall, aptRootCommand, type AptRunner } from '../../cli/lab/apt.js';
+import { tcgReason } from '../../cli/commands/demo.js';
 
 /** A scripted apt-get: answers each call from the list, records the arguments. */
 function fakeApt(...answers: number[]): { run: AptRunner; calls: string[] } {
@@ -19,7 +19,7 @@ function fakeApt(...answers: number[]): { run: AptRunner; calls: string[] } {
   };
 }
 
-describe('installing Debian packages on a fresh machine (lib/cli/apt, tools/apt.sh)', () => {
+describe('installing Debian packages on a fresh machine (cli/lab/apt, tools/apt.sh)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'colo-xl-apt-'));
   const empty = join(dir, 'empty');
   const full = join(dir, 'full');

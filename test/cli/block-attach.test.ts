@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { CapturedIo, cliMain } from '../../lib/index.js';
+import { CapturedIo } from '../../cli/io.js';
+import { main as cliMain } from '../../cli/main.js';
 import { generateDiskCorpus } from '../support/disk-corpus.js';
 import { startRealXl, type RealXl } from '../support/real-xl.js';
 

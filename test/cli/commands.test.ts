@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { commands } from '../../lib/cli/commands.js';
-import { CapturedIo, cliMain } from '../../lib/index.js';
+import { commands } from '../../cli/commands.js';
+import { CapturedIo } from '../../cli/io.js';
+import { main as cliMain } from '../../cli/main.js';
 
 describe('colo-xl subcommands', () => {
   it('every registry entry loads the command of its name', async () => {

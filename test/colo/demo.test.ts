@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { CapturedIo } from '../../lib/cli/io.js';
-import { main } from '../../lib/cli/main.js';
+import { CapturedIo } from '../../cli/io.js';
+import { main } from '../../cli/main.js';
 import { pickAccel, requireQemu } from '../support/qemu.js';
 import { scaled } from '../support/slowness.js';
 

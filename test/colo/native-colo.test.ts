@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nativePrimaryArgs, nativeSecondaryArgs, type NativeNic } from '../../lib/colo/native-args.js';
 import { QemuNativeColo } from '../../lib/colo/native.js';
-import { waitCommit } from '../../lib/ha/lab.js';
+import { waitCommit } from '../../cli/lab/pair.js';
 import { commonArgs, createImage, freePort, ioVerdict, pickAccel, qemuIoOffline, QemuProcess, requireQemu, stopAllQemus } from '../support/qemu.js';
 import { scaled } from '../support/slowness.js';
 
@@ -155,8 +155,8 @@ describe(`colo-xl colo --native, one step per call (accel ${accel})`, function (
   let S: QemuProcess;
   let common: string[];
   const cli = async (...argv: string[]): Promise<{ rc: number; out: string; err: string }> => {
-    const { main } = await import('../../lib/cli/main.js');
-    const { CapturedIo } = await import('../../lib/cli/io.js');
+    const { main } = await import('../../cli/main.js');
+    const { CapturedIo } = await import('../../cli/io.js');
     const io = new CapturedIo();
     const rc = await main(argv, io, {});
     return { rc, out: io.stdout, err: io.stderr };

@@ -7,9 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ColoDisk } from '../../lib/colo/qdisk.js';
-import { parseDiskSpec } from '../../lib/disk/parse.js';
-import { deviceDiskSetdefault } from '../../lib/dm/disk-backend.js';
-import { buildDiskArgs } from '../../lib/dm/disk-args.js';
+import { parseDiskSpec } from '../../lib/xlu/disk/parse.js';
+import { deviceDiskSetdefault } from '../../lib/libxl/dm/disk-backend.js';
+import { buildDiskArgs } from '../../lib/libxl/dm/disk-args.js';
 import { XenDiskReplication } from '../../lib/colo/replication.js';
 import {
   commonArgs,

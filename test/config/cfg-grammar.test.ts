@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import nearley from 'nearley';
 import grammar from '../../grammar/xlcfg.js';
-import { CfgParseContext, CfgScanner, type CfgToken } from '../../lib/config/lexer.js';
-import { xluCfgReadData } from '../../lib/config/parse.js';
-import { TokenStream } from '../../lib/config/token-stream.js';
+import { CfgParseContext, CfgScanner, type CfgToken } from '../../lib/xlu/cfg/lexer.js';
+import { xluCfgReadData } from '../../lib/xlu/cfg/parse.js';
+import { TokenStream } from '../../lib/xlu/cfg/token-stream.js';
 import { libxluParse } from './support/xlucfg-oracle.js';
 import { ours } from './support/ours.js';
 import { Rng } from './support/config-gen.js';

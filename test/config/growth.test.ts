@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { xluCfgReadData } from '../../lib/config/parse.js';
+import { xluCfgReadData } from '../../lib/xlu/cfg/parse.js';
 import { startRealXl, type RealXl, type XlResult } from '../support/real-xl.js';
 import type { ChildMetrics } from './support/cli-child.js';
 import { ours, resultText } from './support/ours.js';

@@ -4,8 +4,8 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseConfigData } from '../../lib/config/xl-parse.js';
-import { domainCreateNew, domainCreateRestore } from '../../lib/create/create.js';
+import { parseConfigData } from '../../lib/xl/parse.js';
+import { domainCreateNew, domainCreateRestore } from '../../lib/libxl/create.js';
 import { commonArgs, pickAccel, QemuProcess, requireQemu, stopAllQemus } from '../support/qemu.js';
 import { requireFile } from '../support/require-tool.js';
 

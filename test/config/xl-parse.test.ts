@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runColoXl } from './support/run-cli.js';
-import { domainConfigToJson } from '../../lib/config/json.js';
-import { parseConfigData, XlExit } from '../../lib/config/xl-parse.js';
+import { domainConfigToJson } from '../../lib/libxl/json.js';
+import { parseConfigData, XlExit } from '../../lib/xl/parse.js';
 import { YajlGen, yajlEncodeString } from '../../lib/json/yajl.js';
 
 describe('yajl generator (yajl 2 beautify, as libxl prints)', () => {

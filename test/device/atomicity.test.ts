@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { devidToVdev, diskDevNumber } from '../../lib/disk/devnum.js';
+import { devidToVdev, diskDevNumber } from '../../lib/libxl/devnum.js';
 import { libxlCtx, type LibxlCtx } from '../../lib/libxl/ctx.js';
 import { domainMake } from '../../lib/libxl/domain-make.js';
 import { EmbeddedXenstored } from '../../lib/xenstore/server/embedded.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { devidToVdev, diskDevNumber } from '../../lib/disk/devnum.js';
+import { devidToVdev, diskDevNumber } from '../../lib/libxl/devnum.js';
 import { libxlDevidToVdev, libxlDevNumbers } from '../support/libxl-device-oracle.js';
 
 /** Names around every form libxl knows, and the edges of each. */

@@ -14,7 +14,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CapturedIo, cliMain } from '../../lib/index.js';
+import { CapturedIo } from '../../cli/io.js';
+import { main as cliMain } from '../../cli/main.js';
 import { libxlCtx, type LibxlCtx } from '../../lib/libxl/ctx.js';
 import { getDomainConfiguration, setDomainConfiguration } from '../../lib/libxl/domain.js';
 import { domainMake } from '../../lib/libxl/domain-make.js';

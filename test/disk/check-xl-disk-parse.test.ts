@@ -4,7 +4,8 @@
  * behaviour (the expected JSON comes from Debian's libxlutil 4.17), with argv words as xl gets them.
  */
 import assert from 'node:assert/strict';
-import { CapturedIo, cliMain } from '../../lib/index.js';
+import { CapturedIo } from '../../cli/io.js';
+import { main as cliMain } from '../../cli/main.js';
 
 async function blockAttach(words: string[]): Promise<{ status: number; stdout: string }> {
   const io = new CapturedIo();

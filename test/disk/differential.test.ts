@@ -1,6 +1,6 @@
 /**
  * Differential test: our disk-spec parser against Xen 4.17's own libxlutil (Debian
- * libxenmisc4.17, through native-bindings/libxlutil) over a generated corpus. Success or failure,
+ * libxenmisc4.17, through test/support/native/libxlutil) over a generated corpus. Success or failure,
  * the JSON text and the report text must agree on every entry. DISK_CORPUS_SIZE and
  * DISK_CORPUS_SEED pick another corpus.
  */
@@ -13,7 +13,7 @@ import { generateDiskCorpus, DEFAULT_CORPUS_SEED, DEFAULT_CORPUS_SIZE, type Corp
 import { fixedCorpus } from '../support/disk-corpus-fixed.js';
 import { describeMismatch, libxluOutcome, mismatchClass, ourOutcome, sameOutcome, type Outcome } from '../support/libxlu-oracle.js';
 import { requireFile } from '../support/require-tool.js';
-import { DiskSpecError, parseDiskSpec } from '../../lib/disk/parse.js';
+import { DiskSpecError, parseDiskSpec } from '../../lib/xlu/disk/parse.js';
 import { assertBoundedReport } from './report-bound.js';
 import {
   libxluParseDisk,
@@ -22,7 +22,7 @@ import {
   mayJamScanner,
   requireLibxlutil,
   type LibxluDiskResult,
-} from '../../native-bindings/libxlutil/index.js';
+} from '../support/native/libxlutil/index.js';
 
 const SHOWN = 20;
 

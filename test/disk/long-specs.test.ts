@@ -7,10 +7,10 @@
  * the largest specs it takes; beyond that the bound is checked on its own terms.
  */
 import assert from 'node:assert/strict';
-import { DISK_SPEC_REPORT_LIMIT, DiskScannerFatal, DiskSpecError, formatDiskSpecMessage, parseDiskSpec, tokenizeDiskSpec } from '../../lib/disk/parse.js';
+import { DISK_SPEC_REPORT_LIMIT, DiskScannerFatal, DiskSpecError, formatDiskSpecMessage, parseDiskSpec, tokenizeDiskSpec } from '../../lib/xlu/disk/parse.js';
 import { libxluOutcome, ourOutcome, sameOutcome } from '../support/libxlu-oracle.js';
 import { requireFile } from '../support/require-tool.js';
-import { libxluParseDisk, LIBXLUTIL_DEBIAN_PACKAGE, requireLibxlutil } from '../../native-bindings/libxlutil/index.js';
+import { libxluParseDisk, LIBXLUTIL_DEBIAN_PACKAGE, requireLibxlutil } from '../support/native/libxlutil/index.js';
 import { assertBoundedReport, reportLinesOf, truncationNote } from './report-bound.js';
 
 const PREFIX = 'command line: config parsing error in disk specification: ';

@@ -4,7 +4,7 @@
  * through the koffi binding: checked here against it, for one string and for several.
  */
 import assert from 'node:assert/strict';
-import { DiskSpecError, parseDiskSpec } from '../../lib/disk/parse.js';
+import { DiskSpecError, parseDiskSpec } from '../../lib/xlu/disk/parse.js';
 import { generateDiskCorpus } from '../support/disk-corpus.js';
 import { describeMismatch, libxluOutcome, ourOutcome, sameOutcome } from '../support/libxlu-oracle.js';
 import { requireFile } from '../support/require-tool.js';
@@ -15,7 +15,7 @@ import {
   LIBXLU_MAX_SPEC_BYTES,
   LIBXLUTIL_DEBIAN_PACKAGE,
   requireLibxlutil,
-} from '../../native-bindings/libxlutil/index.js';
+} from '../support/native/libxlutil/index.js';
 
 /** Both parsers on the same specs (and source); fails showing both answers. */
 function agree(specs: readonly string[], source?: string): void {

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
-import { parseDiskSpec, DiskSpecError, DiskScannerFatal, diskToJson, tokenizeDiskSpec } from '../../lib/index.js';
-import type { DeviceDisk } from '../../lib/index.js';
+import { parseDiskSpec, DiskSpecError, tokenizeDiskSpec } from '../../lib/xlu/index.js';
+import { DiskScannerFatal } from '../../lib/xlu/disk/parse.js';
+import { diskToJson } from '../../lib/libxl/index.js';
+import type { DeviceDisk } from '../../lib/libxl/index.js';
 
 /** The fields a case cares about; everything else must be at libxl_device_disk_init's value. */
 function expectDisk(spec: string | string[], want: Partial<DeviceDisk>): DeviceDisk {

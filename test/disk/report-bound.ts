@@ -4,7 +4,7 @@
  * colo-xl's saying how many were left out.
  */
 import assert from 'node:assert/strict';
-import { DISK_SPEC_REPORT_LIMIT } from '../../lib/disk/parse.js';
+import { DISK_SPEC_REPORT_LIMIT } from '../../lib/xlu/disk/parse.js';
 
 /** Lines of a report, each with its newline. */
 export function reportLinesOf(bytes: Buffer): Buffer[] {

@@ -3,10 +3,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runColoXl } from '../config/support/run-cli.js';
-import { domainConfigToJson } from '../../lib/config/json.js';
-import { parseConfigData } from '../../lib/config/xl-parse.js';
-import { domainCreateNew, domainCreateRestore, type CheckpointedStream } from '../../lib/create/create.js';
-import type { StatFn } from '../../lib/dm/disk-backend.js';
+import { domainConfigToJson } from '../../lib/libxl/json.js';
+import { parseConfigData } from '../../lib/xl/parse.js';
+import { domainCreateNew, domainCreateRestore, type CheckpointedStream } from '../../lib/libxl/create.js';
+import type { StatFn } from '../../lib/libxl/dm/disk-backend.js';
 import { fakeStats } from '../support/fake-stat.js';
 
 const stat: StatFn = () => fakeStats('file');

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { parseDiskSpec } from '../../lib/disk/parse.js';
-import type { DeviceDisk } from '../../lib/disk/types.js';
-import { LibxlError, deviceDiskSetdefault, type StatFn } from '../../lib/dm/disk-backend.js';
-import { buildDiskArgs, coloTopIds, dmDiskNumber, scsiControllerArgs } from '../../lib/dm/disk-args.js';
-import { QemuOptionError, qemuId, qemuOptValue } from '../../lib/dm/qemu-opts.js';
+import { parseDiskSpec } from '../../lib/xlu/disk/parse.js';
+import type { DeviceDisk } from '../../lib/libxl/types/disk.js';
+import { LibxlError, deviceDiskSetdefault, type StatFn } from '../../lib/libxl/dm/disk-backend.js';
+import { buildDiskArgs, coloTopIds, dmDiskNumber, scsiControllerArgs } from '../../lib/libxl/dm/disk-args.js';
+import { QemuOptionError, qemuId, qemuOptValue } from '../../lib/libxl/dm/qemu-opts.js';
 import { enoent, fakeStats } from '../support/fake-stat.js';
 
 const files: StatFn = (p) => {

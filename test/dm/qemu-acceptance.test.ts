@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseConfigData } from '../../lib/config/xl-parse.js';
-import { domainCreateNew, domainCreateRestore } from '../../lib/create/create.js';
+import { parseConfigData } from '../../lib/xl/parse.js';
+import { domainCreateNew, domainCreateRestore } from '../../lib/libxl/create.js';
 import { commonArgs, createImage, pickAccel, qemuImg, QemuProcess, requireQemu, stopAllQemus } from '../support/qemu.js';
 import { blockGraph, type BlockGraph } from './support/block-graph.js';
 

@@ -2,15 +2,15 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startPair } from '../../lib/ha/lab.js';
+import { startPair } from '../../cli/lab/pair.js';
 import { freePort, ioVerdict, requireQemu, stopAllQemus } from '../support/qemu.js';
 import { scaled } from '../support/slowness.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function cli(...argv: string[]): Promise<{ rc: number; out: string; err: string }> {
-  const { main } = await import('../../lib/cli/main.js');
-  const { CapturedIo } = await import('../../lib/cli/io.js');
+  const { main } = await import('../../cli/main.js');
+  const { CapturedIo } = await import('../../cli/io.js');
   const io = new CapturedIo();
   const rc = await main(argv, io, {});
   return { rc, out: io.stdout, err: io.stderr };

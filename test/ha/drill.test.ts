@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseCheckpoints, runDrill, type DrillSummary } from '../../lib/ha/drill.js';
-import { verifyDisk, type WriteRecord } from '../../lib/ha/load.js';
+import { parseCheckpoints, runDrill, type DrillSummary } from '../../cli/lab/drill.js';
+import { verifyDisk, type WriteRecord } from '../../cli/lab/load.js';
 import { requireQemu, stopAllQemus } from '../support/qemu.js';
 import { SLOWNESS, scaled } from '../support/slowness.js';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { QemuNativeColo } from '../../lib/colo/native.js';
 import { HaAgent, type HaAgentOptions, type HaReport } from '../../lib/ha/agent.js';
-import { firstCheckpoint, isWritable, startPair, type ColoPair } from '../../lib/ha/lab.js';
+import { firstCheckpoint, isWritable, startPair, type ColoPair } from '../../cli/lab/pair.js';
 import { WitnessServer } from '../../lib/ha/witness.js';
 import { freePort, ioVerdict, requireQemu, stopAllQemus } from '../support/qemu.js';
 import { scaled } from '../support/slowness.js';

@@ -42,7 +42,7 @@ describe('OCF resource agent ocf/colo-xl (promotable)', function () {
   before(() => {
     // colo-xl run from the sources, for the promote step
     const entry = join(dir, 'cli.mts');
-    writeFileSync(entry, `import { main } from '${join(ROOT, 'lib/cli/main.js')}';\nimport { processIo } from '${join(ROOT, 'lib/cli/io.js')}';\nprocess.exitCode = await main(process.argv.slice(2), processIo, process.env);\n`);
+    writeFileSync(entry, `import { main } from '${join(ROOT, 'cli/main.js')}';\nimport { processIo } from '${join(ROOT, 'cli/io.js')}';\nprocess.exitCode = await main(process.argv.slice(2), processIo, process.env);\n`);
     wrapper = join(dir, 'colo-xl');
     writeFileSync(wrapper, `#!/bin/sh\nexec ${join(ROOT, 'node_modules/.bin/tsx')} ${entry} "$@"\n`);
     chmodSync(wrapper, 0o755);

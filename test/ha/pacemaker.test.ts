@@ -65,7 +65,7 @@ describe('ocf/colo-xl under a real Pacemaker+Corosync cluster (two namespaced no
   it('promotes one side, and on SIGKILL of its QEMU promotes the other through the COLO failover', async () => {
     // colo-xl run from the sources, for the agent's promote step
     const entry = join(dir, 'cli.mts');
-    writeFileSync(entry, `import { main } from '${join(ROOT, 'lib/cli/main.js')}';\nimport { processIo } from '${join(ROOT, 'lib/cli/io.js')}';\nprocess.exitCode = await main(process.argv.slice(2), processIo, process.env);\n`);
+    writeFileSync(entry, `import { main } from '${join(ROOT, 'cli/main.js')}';\nimport { processIo } from '${join(ROOT, 'cli/io.js')}';\nprocess.exitCode = await main(process.argv.slice(2), processIo, process.env);\n`);
     const wrapper = join(dir, 'colo-xl');
     writeFileSync(wrapper, `#!/bin/sh\nexec ${join(ROOT, 'node_modules/.bin/tsx')} ${entry} "$@"\n`);
     chmodSync(wrapper, 0o755);

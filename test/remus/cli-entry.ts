@@ -3,9 +3,9 @@
  * `remus -c` is started by a shell). `migrate-receive --colo` goes straight to the COLO entry
  * point (runMigrateReceive), which the registered migrate-receive command delegates to.
  */
-import { runMigrateReceive } from '../../lib/cli/commands/migrate-receive-colo.js';
-import { processIo } from '../../lib/cli/io.js';
-import { main } from '../../lib/cli/main.js';
+import { runMigrateReceive } from '../../cli/commands/migrate-receive-colo.js';
+import { processIo } from '../../cli/io.js';
+import { main } from '../../cli/main.js';
 
 const argv = process.argv.slice(2);
 if (argv[0] === 'migrate-receive' && argv.includes('--colo')) {

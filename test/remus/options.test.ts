@@ -7,11 +7,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CliContext } from '../../lib/cli/command.js';
-import { runMigrateReceive } from '../../lib/cli/commands/migrate-receive-colo.js';
-import { atoi } from '../../lib/cli/commands/remus.js';
-import { CapturedIo } from '../../lib/cli/io.js';
-import { main } from '../../lib/cli/main.js';
+import type { CliContext } from '../../cli/command.js';
+import { runMigrateReceive } from '../../cli/commands/migrate-receive-colo.js';
+import { atoi } from '../../cli/commands/remus.js';
+import { CapturedIo } from '../../cli/io.js';
+import { main } from '../../cli/main.js';
 import { remusRune } from '../../lib/colo/remus.js';
 import { startRealXl, type RealXl, type XlResult } from '../support/real-xl.js';
 

@@ -10,8 +10,8 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { CapturedIo } from '../../lib/cli/io.js';
-import { main } from '../../lib/cli/main.js';
+import { CapturedIo } from '../../cli/io.js';
+import { main } from '../../cli/main.js';
 import { migrateReceiveColo } from '../../lib/colo/receive.js';
 import {
   checkpointState,
@@ -26,8 +26,8 @@ import {
   CHECKPOINT_NEW,
   CHECKPOINT_SVM_READY,
 } from '../../lib/colo/remus.js';
-import { deviceDiskAdd } from '../../lib/disk/device.js';
-import { parseDiskSpec } from '../../lib/disk/parse.js';
+import { deviceDiskAdd } from '../../lib/libxl/disk.js';
+import { parseDiskSpec } from '../../lib/xlu/disk/parse.js';
 import { libxlCtx } from '../../lib/libxl/ctx.js';
 import { domainMake } from '../../lib/libxl/domain-make.js';
 import { defaultStatePath, openXenstore } from '../../lib/xenstore/open.js';

@@ -279,7 +279,7 @@ const single: Record<string, string[]> = {
     'vdev=\r,target=\r',
     '\rvdev=x,target=/x',
   ],
-  // libxlu is only defined up to 16 KiB a spec (see native-bindings/libxlutil), so just below
+  // libxlu is only defined up to 16 KiB a spec (see test/support/native/libxlutil), so just below
   'long specs': [
     `vdev=xvda,target=/${'a'.repeat(15900)}`,
     `${'p'.repeat(15900)},raw,xvda`,

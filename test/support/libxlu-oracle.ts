@@ -2,8 +2,10 @@
  * Runs one disk through both parsers (ours and Xen 4.17's libxlutil through the koffi binding) and
  * reduces each answer to an outcome that can be compared byte for byte.
  */
-import { DiskScannerFatal, DiskSpecError, diskToJson, parseDiskSpec } from '../../lib/index.js';
-import type { LibxluDiskResult } from '../../native-bindings/libxlutil/index.js';
+import { DiskScannerFatal } from '../../lib/xlu/disk/parse.js';
+import { DiskSpecError, parseDiskSpec } from '../../lib/xlu/index.js';
+import { diskToJson } from '../../lib/libxl/index.js';
+import type { LibxluDiskResult } from './native/libxlutil/index.js';
 
 export type Outcome =
   | { kind: 'ok'; json: string }

@@ -1,12 +1,12 @@
 /**
- * Real QEMU for tests: the process helpers live in lib/colo/qemu-process.ts (the demo and the
+ * Real QEMU for tests: the process helpers live in lib/qemu/process.ts (the demo and the
  * benchmark use them too); here are the checks that the Debian packages are installed and libxl's
  * drive strings for the test QEMUs.
  */
-import { QEMU_BIN, QEMU_IMG, QEMU_IO } from '../../lib/colo/qemu-process.js';
+import { QEMU_BIN, QEMU_IMG, QEMU_IO } from '../../lib/qemu/process.js';
 import { requireFile } from './require-tool.js';
 
-export * from '../../lib/colo/qemu-process.js';
+export * from '../../lib/qemu/process.js';
 
 export function requireQemu(): void {
   requireFile(QEMU_BIN, 'qemu-system-x86');

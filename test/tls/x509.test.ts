@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startPair, TLS_ID, type ColoPair } from '../../lib/ha/lab.js';
+import { startPair, TLS_ID, type ColoPair } from '../../cli/lab/pair.js';
 import { isTlsDir, makeTlsDir, OPENSSL, tlsCredsArg, tlsCredsObject } from '../../lib/tls/x509.js';
 import { commonArgs, createImage, ioVerdict, QEMU_IO, QemuProcess, requireQemu, stopAllQemus } from '../support/qemu.js';
 import { requireFile } from '../support/require-tool.js';

@@ -13,7 +13,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { QEMU_BIN } from '../../lib/colo/qemu-process.js';
+import { QEMU_BIN } from '../../lib/qemu/process.js';
 import { requireFile } from '../support/require-tool.js';
 import { Dom0Channel } from './dom0.js';
 import { BootError, XenRigError } from './errors.js';

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../lib/cli/main.js';
-import { CapturedIo } from '../../lib/cli/io.js';
+import { main } from '../../cli/main.js';
+import { CapturedIo } from '../../cli/io.js';
 import { EmbeddedXenstored } from '../../lib/xenstore/server/embedded.js';
 
 describe('colo-xl xenstored: arguments and start-up failures', () => {

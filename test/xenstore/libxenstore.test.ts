@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LibxenstoreClient } from '../../native-bindings/libxenstore/index.js';
+import { LibxenstoreClient } from '../../lib/native/libxenstore.js';
 import { startRealXenstored, type RealXenstored } from '../support/real-xenstored.js';
 import { requireFile } from '../support/require-tool.js';
 import { startCliDaemon, type CliDaemon } from './cli-daemon.js';

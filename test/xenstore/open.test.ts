@@ -11,9 +11,10 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CapturedIo, cliMain } from '../../lib/index.js';
-import { openCliXenstore } from '../../lib/cli/libxl-session.js';
-import type { CliContext } from '../../lib/cli/command.js';
+import { CapturedIo } from '../../cli/io.js';
+import { main as cliMain } from '../../cli/main.js';
+import { openCliXenstore } from '../../cli/libxl-session.js';
+import type { CliContext } from '../../cli/command.js';
 import { defaultStatePath, openXenstore, xenPresence, XenstoreUnavailableError } from '../../lib/xenstore/open.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');

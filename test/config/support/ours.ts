@@ -1,6 +1,6 @@
 /** colo-xl's xlu_cfg_readdata in the shape the libxlutil oracle prints (xlucfg-oracle.ts). */
-import { xluCfgReadData } from '../../../lib/config/parse.js';
-import type { CfgValue } from '../../../lib/config/settings.js';
+import { xluCfgReadData } from '../../../lib/xlu/cfg/parse.js';
+import type { CfgValue } from '../../../lib/xlu/cfg/settings.js';
 import type { OracleResult, OracleValue } from './xlucfg-oracle.js';
 
 // Iterative: a list may be nested some thousands deep.

@@ -1,11 +1,11 @@
 /**
- * Runs colo-xl's `create` / `devmodel-args` the way lib/cli/main.ts does (global -N, then the
+ * Runs colo-xl's `create` / `devmodel-args` the way cli/main.ts does (global -N, then the
  * command), without loading the other commands: these tests then depend on this area only.
  */
-import type { Command } from '../../../lib/cli/command.js';
-import { create } from '../../../lib/cli/commands/create.js';
-import { devmodelArgs } from '../../../lib/cli/commands/devmodel-args.js';
-import { CapturedIo } from '../../../lib/cli/io.js';
+import type { Command } from '../../../cli/command.js';
+import { create } from '../../../cli/commands/create.js';
+import { devmodelArgs } from '../../../cli/commands/devmodel-args.js';
+import { CapturedIo } from '../../../cli/io.js';
 
 export interface CliResult {
   stdout: string;

@@ -1,5 +1,5 @@
-import { parseConfigData } from '../../../lib/config/xl-parse.js';
-import type { DomainConfig } from '../../../lib/config/domain-config.js';
+import { parseConfigData } from '../../../lib/xl/parse.js';
+import type { DomainConfig } from '../../../lib/libxl/types/domain-config.js';
 
 export const TEST_UUID = '6c3ed3ea-2e3b-4b38-9d8b-2b1c4e9c8f00';
 

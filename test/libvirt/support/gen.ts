@@ -4,7 +4,7 @@
  * paths with characters XML and xl.cfg must escape.
  */
 import fc from 'fast-check';
-import { xlCfgString } from '../../../lib/libvirt/xl-format.js';
+import { xlCfgString } from '../../../lib/xlu/format.js';
 
 const VDEVS = ['hda', 'hdb', 'hdc', 'hdd', 'sda', 'sdb', 'sdc', 'xvda', 'xvdb', 'xvdc', 'xvde'];
 

@@ -1,0 +1,5 @@
+/**
+ * Spawning and supervising QEMU processes.
+ * @module
+ */
+export { QemuProcess, pickAccel, stopAllQemus } from './process.js';
