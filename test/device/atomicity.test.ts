@@ -65,7 +65,7 @@ for (const [name, start] of Object.entries(servers)) {
   describe(`block-attach killed with SIGKILL at random moments (${name})`, function () {
     this.timeout(240_000);
     it(`leaves every device whole or absent, over ${ROUNDS[name]} kills`, async () => {
-      requireFile(join(import.meta.dirname, '..', '..', 'dist', 'lib', 'cli', 'main.js'), 'colo-xl build (npm run build)');
+      requireFile(join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js'), 'colo-xl build (npm run build)');
       const dir = mkdtempSync(join(tmpdir(), 'colo-xl-kill-'));
       const server = await start(dir);
       const env = { PATH: process.env.PATH, XENSTORED_PATH: server.socket, COLO_XL_USERDATA_DIR: join(dir, 'ud') };
