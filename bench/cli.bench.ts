@@ -6,17 +6,16 @@
  * Targets (issue 5): under 150 ms, and within 10× of xl.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { domainConfigToJson } from '../lib/libxl/json.js';
 import { parseConfigData } from '../lib/xl/parse.js';
 import { startRealXl } from '../test/support/real-xl.js';
 import { buildShim } from '../test/support/real-xenstored.js';
+import { CLI_BIN, hasBuild } from '../test/support/cli.js';
 
 const ROUNDS = 15;
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 const CONFIG = `name = "colo-bench"
 type = "hvm"
@@ -44,8 +43,8 @@ function wall(cmd: string, args: string[], env?: NodeJS.ProcessEnv): number {
 }
 
 export async function run(): Promise<void> {
-  const cli = join(root, 'bin/colo-xl.js');
-  if (!existsSync(join(root, 'dist/cli/main.js'))) throw new Error('dist/ is missing: run `npm run build` first');
+  const cli = CLI_BIN;
+  if (!hasBuild()) throw new Error('dist/ is missing: run `npm run build` first');
   const dir = mkdtempSync(join(tmpdir(), 'colo-xl-bench-'));
   const cfg = join(dir, 'vm.cfg');
   writeFileSync(cfg, CONFIG);

@@ -5,33 +5,28 @@
  * way) and failover (SIGKILL of the primary → the secondary out of COLO and running), for our
  * QemuNativeColo and for the same QMP commands from a minimal raw script, on fresh pairs.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nativePrimaryArgs, nativeSecondaryArgs } from '../lib/colo/native-args.js';
 import { QemuNativeColo } from '../lib/colo/native.js';
-import { alternate, printComparison, RawQmp, type Sample } from './raw-qmp.js';
-import { commonArgs, createImage, freePort, pickAccel, QemuProcess, stopAllQemus } from '../test/support/qemu.js';
+import { commonArgs, createImage, freePort, pickAccel, type QemuGroup } from '../lib/qemu/process.js';
+import { alternatePairs, type BenchPair } from './pairs.js';
+import { printComparison, rawNbdExport, withRawPair, type Sample } from './raw-qmp.js';
 
 const ROUNDS = Number(process.env.COLO_BENCH_ROUNDS ?? 3);
 const DELAY = 200;
 const WATCH_MS = 2000;
 
-interface Pair {
-  dir: string;
+interface Pair extends BenchPair {
   nbd: number;
   mig: number;
-  p: QemuProcess;
-  s: QemuProcess;
 }
 
-async function startPair(): Promise<Pair> {
-  const dir = mkdtempSync(join(tmpdir(), 'colo-xl-bench-native-'));
+async function startPair(dir: string, qemus: QemuGroup): Promise<Pair> {
   const [nbd, mig] = [await freePort(), await freePort()];
   const disk = { index: 0, image: createImage(join(dir, 's.qcow2')), activeDisk: createImage(join(dir, 'a.qcow2')), hiddenDisk: createImage(join(dir, 'h.qcow2')) };
   const trace = ['-msg', 'timestamp=on', '-trace', 'colo_*'];
-  const s = await QemuProcess.start('s', [...commonArgs('kvm').filter((a) => a !== '-S'), ...trace, ...nativeSecondaryArgs([disk], { host: '127.0.0.1', port: mig })], dir);
-  const p = await QemuProcess.start('p', [...commonArgs('kvm'), ...trace, ...nativePrimaryArgs([{ index: 0, image: createImage(join(dir, 'p.qcow2')) }])], dir);
+  const s = await qemus.spawn('s', [...commonArgs('kvm').filter((a) => a !== '-S'), ...trace, ...nativeSecondaryArgs([disk], { host: '127.0.0.1', port: mig })], dir);
+  const p = await qemus.spawn('p', [...commonArgs('kvm'), ...trace, ...nativePrimaryArgs([{ index: 0, image: createImage(join(dir, 'p.qcow2')) }])], dir);
   return { dir, nbd, mig, p, s };
 }
 
@@ -65,12 +60,9 @@ async function ours(x: Pair): Promise<Sample> {
 }
 
 async function raw(x: Pair): Promise<Sample> {
-  const p = await RawQmp.open(x.p.controlPath);
-  const s = await RawQmp.open(x.s.controlPath);
-  try {
+  return withRawPair(x, async (p, s) => {
     let t = performance.now();
-    await s.cmd(`{"execute":"nbd-server-start","arguments":{"addr":{"type":"inet","data":{"host":"127.0.0.1","port":"${x.nbd}"}}}}`);
-    await s.cmd('{"execute":"nbd-server-add","arguments":{"device":"parent0","writable":true}}');
+    await rawNbdExport(s, x.nbd, 'parent0');
     await p.cmd(
       `{"execute":"human-monitor-command","arguments":{"command-line":"drive_add -n buddy driver=replication,mode=primary,file.driver=nbd,file.host=127.0.0.1,file.port=${x.nbd},file.export=parent0,node-name=replication0"}}`,
     );
@@ -89,10 +81,7 @@ async function raw(x: Pair): Promise<Sample> {
     await s.cmd('{"execute":"x-colo-lost-heartbeat"}');
     while (!(await s.cmd('{"execute":"query-colo-status"}')).includes('"mode": "none"')) await new Promise((r) => setTimeout(r, 5));
     return { setup, checkpoints, failover: performance.now() - t };
-  } finally {
-    p.close();
-    s.close();
-  }
+  });
 }
 
 export async function runNative(): Promise<void> {
@@ -100,16 +89,7 @@ export async function runNative(): Promise<void> {
     console.log('\nQEMU-native COLO: needs KVM (/dev/kvm); QEMU 7.2 deadlocks a TCG primary after its first checkpoint — not measured');
     return;
   }
-  let samples;
-  try {
-    const end = async (x: Pair): Promise<void> => {
-      await Promise.all([x.p.stop(1000), x.s.stop(1000)]);
-      rmSync(x.dir, { recursive: true, force: true });
-    };
-    samples = await alternate(ROUNDS, startPair, end, ours, raw);
-  } finally {
-    await stopAllQemus();
-  }
+  const samples = await alternatePairs(ROUNDS, 'native', startPair, ours, raw);
   const n = samples.ours.flatMap((s) => s.checkpoints).length;
   const rows = printComparison(
     `\nQEMU-native COLO, accel kvm, ${ROUNDS} pairs each, x-checkpoint-delay ${DELAY} ms, ${n} checkpoints timed from QEMU's trace`,

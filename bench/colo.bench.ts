@@ -7,27 +7,22 @@
  * orchestration overhead per checkpoint and per failover above it. The QEMU-native flow under
  * KVM is measured alongside (colo-native.ts).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XenDiskReplication } from '../lib/colo/replication.js';
 import { runNative } from './colo-native.js';
-import { alternate, printComparison, RawQmp, type Sample } from './raw-qmp.js';
-import { commonArgs, createImage, freePort, libxlColoDriveArgs, QemuProcess, requireQemu, stopAllQemus } from '../test/support/qemu.js';
+import { alternatePairs, type BenchPair } from './pairs.js';
+import { printComparison, rawNbdExport, withRawPair, type Sample } from './raw-qmp.js';
+import { commonArgs, createImage, freePort, libxlColoDriveArgs, type QemuGroup, requireQemu } from '../test/support/qemu.js';
 
 const ROUNDS = Number(process.env.COLO_BENCH_ROUNDS ?? 3);
 const CHECKPOINTS = Number(process.env.COLO_BENCH_CHECKPOINTS ?? 50);
 const ACCEL = (process.env.COLO_BENCH_ACCEL ?? 'tcg') as 'tcg' | 'kvm';
 
-interface Pair {
-  dir: string;
+interface Pair extends BenchPair {
   port: number;
-  p: QemuProcess;
-  s: QemuProcess;
 }
 
-async function startPair(): Promise<Pair> {
-  const dir = mkdtempSync(join(tmpdir(), 'colo-xl-bench-'));
+async function startPair(dir: string, qemus: QemuGroup): Promise<Pair> {
   const port = await freePort();
   const d = {
     index: 0,
@@ -37,14 +32,9 @@ async function startPair(): Promise<Pair> {
     activeDisk: createImage(join(dir, 'a.qcow2')),
     hiddenDisk: createImage(join(dir, 'h.qcow2')),
   };
-  const s = await QemuProcess.start('s', [...commonArgs(ACCEL), ...libxlColoDriveArgs('secondary', d)], dir);
-  const p = await QemuProcess.start('p', [...commonArgs(ACCEL), ...libxlColoDriveArgs('primary', { ...d, target: createImage(join(dir, 'p.qcow2')) })], dir);
+  const s = await qemus.spawn('s', [...commonArgs(ACCEL), ...libxlColoDriveArgs('secondary', d)], dir);
+  const p = await qemus.spawn('p', [...commonArgs(ACCEL), ...libxlColoDriveArgs('primary', { ...d, target: createImage(join(dir, 'p.qcow2')) })], dir);
   return { dir, port, p, s };
-}
-
-async function endPair(x: Pair): Promise<void> {
-  await Promise.all([x.p.stop(1000), x.s.stop(1000)]);
-  rmSync(x.dir, { recursive: true, force: true });
 }
 
 const ms = (t0: number): number => performance.now() - t0;
@@ -68,12 +58,9 @@ async function ours(x: Pair): Promise<Sample> {
 }
 
 async function raw(x: Pair): Promise<Sample> {
-  const p = await RawQmp.open(x.p.controlPath);
-  const s = await RawQmp.open(x.s.controlPath);
-  try {
+  return withRawPair(x, async (p, s) => {
     let t = performance.now();
-    await s.cmd(`{"execute":"nbd-server-start","arguments":{"addr":{"type":"inet","data":{"host":"127.0.0.1","port":"${x.port}"}}}}`);
-    await s.cmd('{"execute":"nbd-server-add","arguments":{"device":"e1","writable":true}}');
+    await rawNbdExport(s, x.port, 'e1');
     await s.cmd('{"execute":"xen-set-replication","arguments":{"enable":true,"primary":false}}');
     await p.cmd(
       `{"execute":"human-monitor-command","arguments":{"command-line":"drive_add -n buddy driver=replication,mode=primary,file.driver=nbd,file.host=127.0.0.1,file.port=${x.port},file.export=e1,node-name=colo_node768"}}`,
@@ -101,20 +88,12 @@ async function raw(x: Pair): Promise<Sample> {
       await new Promise((r) => setTimeout(r, 5));
     }
     return { setup, checkpoints, failover: ms(t) };
-  } finally {
-    p.close();
-    s.close();
-  }
+  });
 }
 
 async function runLibxl(): Promise<void> {
   requireQemu();
-  let samples;
-  try {
-    samples = await alternate(ROUNDS, startPair, endPair, ours, raw);
-  } finally {
-    await stopAllQemus();
-  }
+  const samples = await alternatePairs(ROUNDS, 'libxl', startPair, ours, raw);
   const rows = printComparison(
     `libxl-style COLO disk replication, accel ${ACCEL}, ${ROUNDS} pairs each, ${CHECKPOINTS} checkpoints per pair`,
     samples.ours,

@@ -15,7 +15,7 @@ import { HaAgent } from '../lib/ha/agent.js';
 import { runDrill } from '../cli/lab/drill.js';
 import { startPair } from '../cli/lab/pair.js';
 import { makeTlsDir } from '../lib/tls/x509.js';
-import { freePort, requireQemu, stopAllQemus } from '../test/support/qemu.js';
+import { freePort, requireQemu, stopAllQemus, testQemus } from '../test/support/qemu.js';
 
 const ROUNDS = Number(process.env.COLO_BENCH_ROUNDS ?? 5);
 const CHECKPOINTS = Number(process.env.COLO_BENCH_CHECKPOINTS ?? 10);
@@ -36,7 +36,7 @@ function stamps(out: string, what: RegExp): number[] {
 }
 
 async function once(dir: string, name: string, tlsDir?: string): Promise<Sample> {
-  const pair = await startPair({ dir, name, trace: true, checkpointDelayMs: 600_000, ...(tlsDir ? { tlsDir } : {}) });
+  const pair = await startPair({ qemus: testQemus, dir, name, trace: true, checkpointDelayMs: 600_000, ...(tlsDir ? { tlsDir } : {}) });
   const [pp, sp] = [await freePort(), await freePort()];
   const agent = (role: 'primary' | 'secondary') =>
     new HaAgent({
@@ -111,7 +111,7 @@ export async function run(): Promise<void> {
     console.log(`target: serving within 500 ms of the SIGKILL: ${all.filter((x) => x < 500).length}/${all.length} runs`);
     if (DRILL_RUNS > 0) {
       for (const victim of ['primary', 'secondary'] as const) {
-        const s = await runDrill({ dir, victim, runs: DRILL_RUNS });
+        const s = await runDrill({ qemus: testQemus, dir, victim, runs: DRILL_RUNS });
         console.log(`drill, ${victim} killed ${s.runs}×: ${s.passed} passed, ${s.failed} failed; ${s.writes} writes, ${s.failedWrites} failed; kill→serving median ${s.medianKillToServingMs.toFixed(1)} ms`);
       }
     }

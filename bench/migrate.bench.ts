@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { migrateDomain } from '../lib/migrate/source.js';
-import { createImage, freePort, pickAccel, QemuProcess, requireQemu, stopAllQemus } from '../test/support/qemu.js';
+import { createImage, freePort, pickAccel, requireQemu, startQemu, stopAllQemus } from '../test/support/qemu.js';
 import { makeDir, startPair, writeOffline } from '../test/migrate/harness.js';
 
 const ROUNDS = Number(process.env.MIGRATE_BENCH_ROUNDS ?? 3);
@@ -28,7 +28,7 @@ function fill(file: string): void {
 /** The floor: qemu-img convert of the source image into an NBD export of a fresh 1 GiB qcow2. */
 async function floorMs(dir: string, src: string): Promise<number> {
   const dst = createImage(join(dir, 'floor.qcow2'), '1G');
-  const q = await QemuProcess.start('floor', ['-machine', 'pc', '-accel', pickAccel(), '-nodefaults', '-display', 'none', '-m', '64',
+  const q = await startQemu('floor', ['-machine', 'pc', '-accel', pickAccel(), '-nodefaults', '-display', 'none', '-m', '64',
     '-drive', `if=ide,index=0,id=disk0,media=disk,cache=writeback,file=${dst},format=qcow2`, '-incoming', 'defer'], dir);
   try {
     const port = await freePort();

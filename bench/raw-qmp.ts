@@ -46,6 +46,26 @@ export class RawQmp {
   }
 }
 
+/** Raw sessions on both QEMUs' control monitors for `fn`, closed after it whatever happens. */
+export async function withRawPair<T>(x: { p: { controlPath: string }; s: { controlPath: string } }, fn: (p: RawQmp, s: RawQmp) => Promise<T>): Promise<T> {
+  const p = await RawQmp.open(x.p.controlPath);
+  try {
+    const s = await RawQmp.open(x.s.controlPath);
+    try {
+      return await fn(p, s);
+    } finally {
+      s.close();
+    }
+  } finally {
+    p.close();
+  }
+}
+
+/** The secondary's side of every replication set-up, raw: an NBD server on 127.0.0.1:port exporting `device` writable. */
+export async function rawNbdExport(s: RawQmp, port: number, device: string): Promise<void> {
+  await s.cmd(`{"execute":"nbd-server-start","arguments":{"addr":{"type":"inet","data":{"host":"127.0.0.1","port":"${port}"}}}}`);
+  await s.cmd(`{"execute":"nbd-server-add","arguments":{"device":"${device}","writable":true}}`);
+}
 
 /** One COLO run's timings (ms). */
 export interface Sample {

@@ -118,7 +118,9 @@ export async function run(): Promise<void> {
       rows.push(await measure(server, 'colo-xl sequential', ours, sequential));
       rows.push(await measure(server, 'colo-xl pipelined/64', ours, pipelined));
       await ours.close();
-      const lib = LibxenstoreClient.open({ socketPath: socket });
+      // libxenstore reads its socket from the environment: this program's to set
+      process.env.XENSTORED_PATH = socket;
+      const lib = LibxenstoreClient.open();
       rows.push(await measure(server, 'libxenstore', lib, sequential));
       await lib.close();
     }

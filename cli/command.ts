@@ -1,5 +1,6 @@
 import type { XlHelp } from './getopt.js';
 import type { Io } from './io.js';
+import type { EmbeddedStores } from '../lib/xenstore/server/stores.js';
 
 /** What xl's global options (before the command name) leave for a command. */
 export interface CliContext {
@@ -13,6 +14,8 @@ export interface CliContext {
   env: NodeJS.ProcessEnv;
   /** Notices already printed in this run, so each is said once (see openCliXenstore). */
   said?: Set<string>;
+  /** The embedded stores this run opened (see openCliXenstore): one store per journal, shared. */
+  xenstores?: EmbeddedStores;
 }
 
 export interface Command {
@@ -22,6 +25,10 @@ export interface Command {
   summary: string;
   /** For commands xl also has: its help entry, so `help <command>` prints what xl prints. */
   help?: XlHelp;
-  /** Returns the exit status. `argv` excludes the command name. */
+  /**
+   * Returns the exit status. `argv` excludes the command name. The xl-compatible commands parse
+   * it with xl's getopt (getopt.ts); colo-xl's own ones with runCommandLine (options.ts), which
+   * also answers `--help` (and so `colo-xl help <command>`).
+   */
   run(ctx: CliContext, argv: string[]): Promise<number>;
 }

@@ -8,6 +8,7 @@ import type { CliContext } from './command.js';
 import { domainConfigToJson } from '../lib/libxl/json.js';
 import { parseConfigData, XlExit } from '../lib/xl/parse.js';
 import { readXlGlobals } from '../lib/xl/globals.js';
+import { strerror } from '../lib/util/errno.js';
 
 export interface CreateDomainArgs {
   filename: string | null;
@@ -17,15 +18,6 @@ export interface CreateDomainArgs {
   quiet: boolean;
   debug: boolean;
 }
-
-const ERRNO_TEXT: Record<string, string> = {
-  ENOENT: 'No such file or directory',
-  EACCES: 'Permission denied',
-  EISDIR: 'Is a directory',
-  ENOTDIR: 'Not a directory',
-  ELOOP: 'Too many levels of symbolic links',
-  ENAMETOOLONG: 'File name too long',
-};
 
 // create_domain (the dry-run path)
 export async function createDomainDryRun(ctx: CliContext, args: CreateDomainArgs): Promise<number> {
@@ -47,7 +39,7 @@ export async function createDomainDryRun(ctx: CliContext, args: CreateDomainArgs
       data = readFileSync(args.filename, 'utf8');
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code ?? '';
-      io.err(`Failed to read config file: ${args.filename}: ${ERRNO_TEXT[code] ?? code}\n`);
+      io.err(`Failed to read config file: ${args.filename}: ${strerror(code) ?? code}\n`);
       return 3; // -ERROR_FAIL
     }
   }

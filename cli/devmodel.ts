@@ -1,11 +1,11 @@
 /** `colo-xl devmodel-args`: parse an xl.cfg like xl, create (or restore) like libxl, print QEMU's argv. */
 import { readFileSync } from 'node:fs';
 import type { CliContext } from './command.js';
-import { parseConfigData, XlExit } from '../lib/xl/parse.js';
-import { LibxlError } from '../lib/libxl/errors.js';
-import { QemuOptionError } from '../lib/libxl/dm/qemu-opts.js';
+import { parseConfigData } from '../lib/xl/parse.js';
 import { domainCreateNew, domainCreateRestore } from '../lib/libxl/create.js';
 import { readXlGlobals } from '../lib/xl/globals.js';
+import { reportConfigFailure } from './config-failure.js';
+import { EXIT_FAILURE } from './options.js';
 
 export interface DevmodelArgsRequest {
   domid: number;
@@ -17,14 +17,8 @@ export interface DevmodelArgsRequest {
 
 export async function printDeviceModelArgs(ctx: CliContext, req: DevmodelArgsRequest): Promise<number> {
   const { io } = ctx;
-  let data: string;
   try {
-    data = readFileSync(req.file, 'utf8');
-  } catch (e) {
-    io.err(`Failed to read config file: ${req.file}: ${(e as Error).message}\n`);
-    return 3;
-  }
-  try {
+    const data = readFileSync(req.file, 'utf8');
     const config = parseConfigData(req.file, data, { err: (t) => io.err(t), globals: readXlGlobals() });
     for (const u of config.unsupported) {
       io.err(`colo-xl: ${req.file}:${u.line}: \`${u.name}' is not supported by colo-xl and was ignored\n`);
@@ -38,11 +32,7 @@ export async function printDeviceModelArgs(ctx: CliContext, req: DevmodelArgsReq
     io.out(created.dm.args.map((a) => a + '\n').join(''));
     return 0;
   } catch (e) {
-    if (e instanceof XlExit) return e.status;
-    if (e instanceof LibxlError || e instanceof QemuOptionError) {
-      io.err(`libxl: error: ${e.message}\n`);
-      return 1;
-    }
+    if (reportConfigFailure(ctx, req.file, e)) return EXIT_FAILURE;
     throw e;
   }
 }

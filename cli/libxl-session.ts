@@ -1,15 +1,17 @@
 import { dirname, join } from 'node:path';
+import { ColoXlError } from '../lib/errors.js';
 import { libxlCtx, type LibxlCtx } from '../lib/libxl/ctx.js';
-import { LibxlError, LibxlLogger } from '../lib/libxl/errors.js';
+import { LibxlError } from '../lib/libxl/errors.js';
+import { libxlLineLogger } from '../lib/libxl/log.js';
 import type { XsClient } from '../lib/xenstore/client.js';
 import { defaultStatePath, openXenstore, type OpenXenstoreOptions } from '../lib/xenstore/open.js';
+import { EmbeddedStores } from '../lib/xenstore/server/stores.js';
 import type { CliContext } from './command.js';
 
 /** COLO_XL_XENSTORE holds something other than the store choices colo-xl knows. */
-export class XenstoreChoiceError extends Error {
+export class XenstoreChoiceError extends ColoXlError {
   constructor(readonly value: string) {
-    super(`COLO_XL_XENSTORE=${value}: expected auto, daemon or embedded`);
-    this.name = 'XenstoreChoiceError';
+    super('CLI_XENSTORE_CHOICE', `COLO_XL_XENSTORE=${value}: expected auto, daemon or embedded`);
   }
 }
 
@@ -29,6 +31,7 @@ export async function openCliXenstore(cli: CliContext): Promise<XsClient> {
   return openXenstore({
     env: cli.env,
     mode: storeMode(cli.env),
+    stores: (cli.xenstores ??= new EmbeddedStores()),
     onEmbeddedFallback: (path) => {
       const said = (cli.said ??= new Set());
       if (said.has('embedded-store')) return;
@@ -46,9 +49,8 @@ export async function openCliXenstore(cli: CliContext): Promise<XsClient> {
 export async function withLibxl<T>(cli: CliContext, fn: (ctx: LibxlCtx) => Promise<T>): Promise<T> {
   const xs = await openCliXenstore(cli);
   const embedded = xs.kind !== 'socket' && xs.kind !== 'xenbus';
-  const log = new LibxlLogger((line) => cli.io.err(line), cli.verbose > 0 ? 'debug' : 'warn');
   const ctx = libxlCtx(xs, {
-    log,
+    logger: libxlLineLogger((line) => cli.io.err(line), cli.verbose > 0 ? 'debug' : 'warn'),
     // pipelining saves round trips; in-process there are none, only the cost of juggling requests
     pipeline: !embedded,
     userdataDir: cli.env.COLO_XL_USERDATA_DIR ?? (embedded ? join(dirname(defaultStatePath(cli.env)), 'userdata') : '/var/lib/xen'),

@@ -49,6 +49,8 @@ export async function main(argv: string[], io: Io = processIo, env: NodeJS.Proce
     printXlHelp(io, aboutCmd.help);
     return 0;
   }
+  // colo-xl's own commands (and create, whose help is its own text) print it for --help
+  if (aboutCmd) return aboutCmd.run(ctx, ['--help']);
   if (name === undefined || name === 'help' || name === '--help') {
     await printHelp(io);
     return name === undefined ? 1 : 0;

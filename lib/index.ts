@@ -3,7 +3,7 @@
  *
  * This entry point is the small stable set a management stack starts from. Each concept has its
  * own subpath with everything it exports: `colo-xl/xlu`, `colo-xl/xl`, `colo-xl/libxl`,
- * `colo-xl/xenstore`, `colo-xl/xenstored`, `colo-xl/qmp`, `colo-xl/qemu`, `colo-xl/colo`,
+ * `colo-xl/xenstore`, `colo-xl/xenstored`, `colo-xl/qmp`, `colo-xl/qemu`, `colo-xl/stream`, `colo-xl/colo`,
  * `colo-xl/ha`, `colo-xl/migrate`, `colo-xl/libvirt`, `colo-xl/tls`, `colo-xl/native`.
  * @module
  */

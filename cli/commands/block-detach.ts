@@ -43,7 +43,7 @@ async function run(cli: CliContext, argv: string[]): Promise<number> {
     }
     const timeoutMs = timeout === undefined ? undefined : Number(timeout) * 1000;
     return xlCall(cli, `libxl_device_disk_${force ? 'destroy' : 'safe_remove'} failed.\n`, () =>
-      deviceDiskRemove(ctx, domid, disk, force ? 'on' : 'off', timeoutMs),
+      deviceDiskRemove(ctx, domid, disk, force ? 'on' : 'off', timeoutMs === undefined ? {} : { timeoutMs }),
     );
   });
 }

@@ -4,71 +4,52 @@
  * its QMP sockets are, for the other `colo-xl colo` steps. `-N` prints the argv only.
  */
 import type { CliContext } from '../command.js';
-import { launchArgv, launchQemu, type ColoRole } from '../../lib/colo/launch.js';
-import { pickAccel } from '../../lib/qemu/process.js';
-import { XlExit } from '../../lib/xl/parse.js';
-import { LibxlError } from '../../lib/libxl/errors.js';
-import { QemuOptionError } from '../../lib/libxl/dm/qemu-opts.js';
+import { CliUsageError, EXIT_FAILURE, intOption, oneOf, runCommandLine } from '../options.js';
+import { reportConfigFailure } from '../config-failure.js';
 
-const USAGE = `Usage: colo-xl colo launch --role <primary|secondary> [--domid N] [--run-dir DIR] [--accel kvm|tcg] [--json] <cfg>\n`;
+const HELP = `Usage: colo-xl [-N] colo launch --role <primary|secondary> [options] <cfg>
+
+Start the QEMU side of a COLO domain from its xl.cfg, as libxl would start its device model, and
+print its pid and QMP socket. With the global -N, print the QEMU argv instead.
+
+      --role <primary|secondary>   which side this QEMU is
+      --domid <N>                  the domain id (1..32751, default 1)
+      --run-dir <dir>              QMP sockets and the log (default /var/run/xen)
+      --accel <kvm|tcg>            default: kvm when /dev/kvm works
+      --json                       {"kind":"launched","role":...,"pid":...,"qmp":...,"log":...}
+  -h, --help                       print this help
+`;
+
+const OPTIONS = {
+  role: { type: 'string' },
+  domid: { type: 'string' },
+  'run-dir': { type: 'string' },
+  accel: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
 
 export async function runLaunch(ctx: CliContext, argv: string[]): Promise<number> {
-  let role: ColoRole | null = null;
-  let domid = 1;
-  let runDir = '/var/run/xen';
-  let accel = pickAccel();
-  let json = false;
-  const files: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const v = (): string | undefined => argv[++i];
-    if (a === '--role') {
-      const r = v();
-      if (r !== 'primary' && r !== 'secondary') return usage(ctx, `bad --role '${r ?? ''}': primary or secondary`);
-      role = r;
-    } else if (a === '--domid') {
-      domid = Number(v());
-      if (!Number.isInteger(domid) || domid < 1 || domid > 32751) return usage(ctx, 'bad --domid: 1..32751');
-    } else if (a === '--run-dir') {
-      const d = v();
-      if (!d) return usage(ctx, '--run-dir needs a directory');
-      runDir = d;
-    } else if (a === '--accel') {
-      const x = v();
-      if (x !== 'kvm' && x !== 'tcg') return usage(ctx, `bad --accel '${x ?? ''}': kvm or tcg`);
-      accel = x;
-    } else if (a === '--json') json = true;
-    else if (a.startsWith('-')) return usage(ctx, `unknown option ${a}`);
-    else files.push(a);
-  }
-  if (role === null) return usage(ctx, '--role is needed');
-  if (files.length !== 1) return usage(ctx, 'one config file is needed');
-  const file = files[0]!;
-  const opts = { role, domid, runDir, accel, err: (t: string) => ctx.io.err(t) };
-  try {
-    if (ctx.dryRun) {
-      ctx.io.out(launchArgv(file, opts).map((x) => x + '\n').join(''));
+  return runCommandLine(ctx, { name: 'colo launch', help: HELP, options: OPTIONS }, argv, async ({ values: v, positionals }, out) => {
+    const role = oneOf(v.role, 'role', ['primary', 'secondary'] as const);
+    const domid = intOption(v.domid, 'domid', 1, 1, 32751);
+    if (v['run-dir'] === '') throw new CliUsageError('--run-dir needs a directory');
+    if (positionals.length !== 1) throw new CliUsageError('one config file is needed');
+    const { launchArgv, launchQemu } = await import('../../lib/colo/launch.js');
+    const { pickAccel } = await import('../../lib/qemu/process.js');
+    const file = positionals[0]!;
+    const accel = oneOf(v.accel, 'accel', ['kvm', 'tcg'] as const, pickAccel());
+    const opts = { role, domid, runDir: v['run-dir'] ?? '/var/run/xen', accel, err: (t: string) => ctx.io.err(t) };
+    try {
+      if (ctx.dryRun) {
+        ctx.io.out(launchArgv(file, opts).map((x) => x + '\n').join(''));
+        return 0;
+      }
+      const l = launchQemu(file, opts);
+      out.emit('launched', { role, domid, pid: l.pid, qmp: l.qmpPath, log: l.logPath, argv: l.argv }, `${role} QEMU started: pid ${l.pid}, QMP ${l.qmpPath}, log ${l.logPath}`);
       return 0;
+    } catch (e) {
+      if (reportConfigFailure(ctx, file, e)) return EXIT_FAILURE;
+      throw e;
     }
-    const l = launchQemu(file, opts);
-    if (json) ctx.io.out(JSON.stringify({ role, domid, pid: l.pid, qmp: l.qmpPath, log: l.logPath, argv: l.argv }) + '\n');
-    else ctx.io.out(`${role} QEMU started: pid ${l.pid}, QMP ${l.qmpPath}, log ${l.logPath}\n`);
-    return 0;
-  } catch (e) {
-    if (e instanceof XlExit) return e.status;
-    if (e instanceof LibxlError || e instanceof QemuOptionError) {
-      ctx.io.err(`libxl: error: ${e.message}\n`);
-      return 1;
-    }
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-      ctx.io.err(`Failed to read config file: ${file}: ${(e as Error).message}\n`);
-      return 3;
-    }
-    throw e;
-  }
-}
-
-function usage(ctx: CliContext, why: string): number {
-  ctx.io.err(`colo-xl colo launch: ${why}\n${USAGE}`);
-  return 2;
+  });
 }

@@ -3,20 +3,20 @@
  * a primary and a secondary started for it (see native-args.ts): start, checkpoint, status,
  * failover on either side, resume from the survivor to a new secondary.
  */
-import type { CliContext } from '../command.js';
 import { QemuNativeColo } from '../../lib/colo/native.js';
-import { QMPClient } from '../../lib/qmp/client.js';
-import { round, withColoClients, type Options, type Reporter } from './colo.js';
+import type { QMPClient } from '../../lib/qmp/client.js';
+import { roundMs, type Output } from '../options.js';
+import { pauseBetween, progressRecord, withColoClients, type ColoOptions } from './colo-common.js';
 
 /**
  * How long a step waits for a checkpoint it asked for. Generous: QEMU's first checkpoint copies
  * the whole guest RAM, and a loaded host stretches it; a checkpoint that never comes (a dead
  * peer) ends the wait earlier through COLO_EXIT.
  */
-const CHECKPOINT_TIMEOUT_MS = 60_000;
+export const CHECKPOINT_TIMEOUT_MS = 60_000;
 
-export async function runNative(ctx: CliContext, o: Options, r: Reporter): Promise<number> {
-  return withColoClients(ctx, o, async (p, s) => {
+export async function runNative(o: ColoOptions, out: Output): Promise<number> {
+  return withColoClients(o, async (p, s) => {
     const colo = new QemuNativeColo(p, s, {
       disks: o.disks.map((d) => d.devid),
       nbd: o.nbd ?? { host: '127.0.0.1', port: 0 },
@@ -30,15 +30,15 @@ export async function runNative(ctx: CliContext, o: Options, r: Reporter): Promi
         const ms = await colo.start();
         // protection counts from the first completed checkpoint (QemuNativeColo.checkpoint)
         const first = await colo.checkpoint({ delayMs: o.delay, timeoutMs: CHECKPOINT_TIMEOUT_MS });
-        r.event('result', { step: 'start', ms: round(ms), firstCheckpointMs: round(first.ms) }, `COLO running: both sides in COLO ${ms.toFixed(1)} ms after migrate, first checkpoint ${first.ms.toFixed(1)} ms later`);
+        out.emit('result', { step: 'start', ms: roundMs(ms), firstCheckpointMs: roundMs(first.ms) }, `COLO running: both sides in COLO ${ms.toFixed(1)} ms after migrate, first checkpoint ${first.ms.toFixed(1)} ms later`);
         return 0;
       }
       case 'checkpoint':
         for (let i = 0; i < o.count; i++) {
-          if (i > 0 && o.interval > 0) await new Promise((res) => setTimeout(res, o.interval));
+          await pauseBetween(o, i);
           // returns once the secondary holds a checkpoint begun after the request
           const c = await colo.checkpoint({ delayMs: o.delay, timeoutMs: CHECKPOINT_TIMEOUT_MS });
-          r.event('checkpoint', { n: i + 1, requested: true, completed: true, ms: round(c.ms) }, `checkpoint ${i + 1} done in ${c.ms.toFixed(1)} ms (x-checkpoint-delay ${o.delay} ms)`);
+          out.emit('checkpoint', { n: i + 1, requested: true, completed: true, ms: roundMs(c.ms) }, `checkpoint ${i + 1} done in ${c.ms.toFixed(1)} ms (x-checkpoint-delay ${o.delay} ms)`);
         }
         return 0;
       case 'status': {
@@ -47,7 +47,7 @@ export async function runNative(ctx: CliContext, o: Options, r: Reporter): Promi
           const vm = await c.execute<{ status: string }>('query-status');
           const st = await colo.status(side);
           const mig = await c.execute<{ status?: string }>('query-migrate');
-          r.event(
+          out.emit(
             'status',
             { side, vm: vm.status, colo: st, migration: mig.status ?? null },
             `${side.padEnd(9)} vm ${vm.status}, COLO mode ${st.mode}${st['last-mode'] && st['last-mode'] !== 'none' ? ` (last ${st['last-mode']}, ${st.reason})` : ''}, migration ${mig.status ?? 'none'}`,
@@ -59,9 +59,9 @@ export async function runNative(ctx: CliContext, o: Options, r: Reporter): Promi
         const t = performance.now();
         const ev = o.side === 'secondary' ? await colo.failoverSecondary() : await colo.failoverPrimary();
         const ms = performance.now() - t;
-        r.event(
+        out.emit(
           'result',
-          { step: 'failover', side: o.side, ms: round(ms), coloExit: ev?.data ?? null },
+          { step: 'failover', side: o.side, ms: roundMs(ms), coloExit: ev?.data ?? null },
           `${o.side} took over in ${ms.toFixed(1)} ms${ev ? ` (COLO_EXIT ${JSON.stringify(ev.data)})` : ' (it had already left COLO)'}`,
         );
         return 0;
@@ -70,10 +70,8 @@ export async function runNative(ctx: CliContext, o: Options, r: Reporter): Promi
         // a survivor that was a secondary has filter-rewriter rew0: new filters go before it
         const objects = await (p as QMPClient).execute<Array<{ name: string }>>('qom-list', { path: '/objects' });
         colo.primaryWasSecondary = objects.some((x) => x.name === 'rew0');
-        const ms = await colo.resume(s as QMPClient, (pr) =>
-          r.event('progress', { disk: pr.exportName, offset: pr.offset, len: pr.len }, `resync ${pr.exportName}: ${pr.len ? Math.floor((100 * pr.offset) / pr.len) : 100}% (${pr.offset}/${pr.len} bytes)`),
-        );
-        r.event('result', { step: 'resume', ms: round(ms) }, `COLO running again (${o.disks.length} disk(s))`);
+        const ms = await colo.resume(s as QMPClient, (pr) => progressRecord(out, pr));
+        out.emit('result', { step: 'resume', ms: roundMs(ms) }, `COLO running again (${o.disks.length} disk(s))`);
         return 0;
       }
     }

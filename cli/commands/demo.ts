@@ -5,6 +5,8 @@
  */
 import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
 import type { CliContext, Command } from '../command.js';
+import { ColoXlError } from '../../lib/errors.js';
+import { CliUsageError, runCommandLine, type Output } from '../options.js';
 import { aptInstall, aptRootCommand } from '../lab/apt.js';
 import { missingTools, runDemo, type DemoResult, type DemoStep } from '../lab/demo.js';
 
@@ -48,62 +50,60 @@ function printSummary(ctx: CliContext, r: DemoResult): void {
   );
 }
 
-async function run(ctx: CliContext, argv: string[]): Promise<number> {
-  const json = argv.includes('--json');
-  const unknown = argv.filter((a) => a !== '--json');
-  if (unknown.length > 0) {
-    ctx.io.err(`colo-xl demo: unknown argument ${unknown[0]}\nUsage: colo-xl demo [--json]\n`);
-    return 2;
-  }
+const HELP = `Usage: colo-xl demo [--json]
+
+Show COLO disk replication end to end on this machine: two QEMUs, set-up, checkpoints, SIGKILL
+of the primary, failover, and a block-by-block check, with a timeline and a verdict. Run as
+root, it installs QEMU when it is missing; otherwise it prints the command to install it.
+
+      --json       one JSON object: {"kind":"result","verdict":"pass"|"fail",...}
+  -h, --help       print this help
+
+Exit status: 0 pass, 1 fail (or QEMU missing), 2 usage.
+`;
+
+/** QEMU for the demo: installed when missing and run as root, else a failure naming the command. */
+function ensureQemu(ctx: CliContext, out: Output): void {
   const missing = missingTools();
-  if (missing.length > 0) {
-    const pkgs = [...new Set(missing.map((m) => m.pkg))];
-    if (process.getuid?.() === 0) {
-      const err = aptInstall(pkgs, { onStep: (what) => json || ctx.io.out(`colo-xl demo: ${what}…\n`) });
-      if (err !== null) {
-        ctx.io.err(`colo-xl demo: apt-get install ${pkgs.join(' ')} failed:\n${err}\n`);
-        return 1;
-      }
-    } else {
-      ctx.io.err(
-        `colo-xl demo: ${missing.map((m) => `${m.path} (Debian package ${m.pkg})`).join(' and ')} missing.\n` +
-          `Install as root with:  ${aptRootCommand(pkgs, ctx.env)}\n`,
-      );
-      return 1;
+  if (missing.length === 0) return;
+  const pkgs = [...new Set(missing.map((m) => m.pkg))];
+  if (process.getuid?.() !== 0) {
+    throw new ColoXlError(
+      'DEMO_TOOLS_MISSING',
+      `${missing.map((m) => `${m.path} (Debian package ${m.pkg})`).join(' and ')} missing.\nInstall as root with:  ${aptRootCommand(pkgs, ctx.env)}`,
+    );
+  }
+  const err = aptInstall(pkgs, { onStep: (what) => out.json || ctx.io.out(`colo-xl demo: ${what}…\n`) });
+  if (err !== null) throw new ColoXlError('DEMO_APT_FAILED', `apt-get install ${pkgs.join(' ')} failed:\n${err}`);
+}
+
+async function run(ctx: CliContext, argv: string[]): Promise<number> {
+  return runCommandLine(ctx, { name: 'demo', help: HELP, options: { json: { type: 'boolean' } } }, argv, async ({ positionals }, out) => {
+    if (positionals.length > 0) throw new CliUsageError(`unexpected argument ${positionals[0]}`);
+    ensureQemu(ctx, out);
+    const tcg = tcgReason(ctx.env);
+    if (!out.json) {
+      ctx.io.out('colo-xl demo: COLO disk replication between two QEMUs on this machine\n');
+      ctx.io.out(tcg === null ? 'accelerator: KVM\n\n' : `accelerator: TCG (software emulation, slower), not KVM: ${tcg}\n\n`);
     }
-  }
-  const tcg = tcgReason(ctx.env);
-  if (!json) {
-    ctx.io.out('colo-xl demo: COLO disk replication between two QEMUs on this machine\n');
-    ctx.io.out(tcg === null ? 'accelerator: KVM\n\n' : `accelerator: TCG (software emulation, slower), not KVM: ${tcg}\n\n`);
-  }
-  try {
     const r = await runDemo((s) => {
-      if (!json) printStep(ctx, s);
+      if (!out.json) printStep(ctx, s);
     });
-    if (json) {
-      ctx.io.out(
-        JSON.stringify({
-          verdict: r.pass ? 'pass' : 'fail',
-          accel: r.accel,
-          ...(tcg === null ? {} : { tcgReason: tcg }),
-          setupMs: r.setupMs,
-          checkpointMs: r.checkpointMs,
-          failoverMs: r.failoverMs,
-          blocks: r.blocks,
-          identical: r.identical,
-          steps: r.steps,
-        }) + '\n',
-      );
-    } else {
-      printSummary(ctx, r);
-    }
+    const fields = {
+      verdict: r.pass ? 'pass' : 'fail',
+      accel: r.accel,
+      ...(tcg === null ? {} : { tcgReason: tcg }),
+      setupMs: r.setupMs,
+      checkpointMs: r.checkpointMs,
+      failoverMs: r.failoverMs,
+      blocks: r.blocks,
+      identical: r.identical,
+      steps: r.steps,
+    };
+    if (out.json) out.emit('result', fields);
+    else printSummary(ctx, r);
     return r.pass ? 0 : 1;
-  } catch (e) {
-    if (json) ctx.io.out(JSON.stringify({ verdict: 'error', error: (e as Error).message }) + '\n');
-    ctx.io.err(`colo-xl demo: ${(e as Error).message}\n`);
-    return 1;
-  }
+  });
 }
 
 export const demo: Command = {

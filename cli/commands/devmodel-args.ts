@@ -1,6 +1,7 @@
-import type { CliContext, Command } from '../command.js';
+import type { Command } from '../command.js';
+import { CliUsageError, intOption, oneOf, runCommandLine } from '../options.js';
 
-const USAGE = `Usage: colo-xl devmodel-args [--domid N] [--restore none|remus|colo] [--monitor-fd N] [--state-fd N] <ConfigFile>
+const HELP = `Usage: colo-xl devmodel-args [--domid N] [--restore none|remus|colo] [--monitor-fd N] [--state-fd N] <ConfigFile>
 
 Print, one argument per line, the command line libxl (Xen 4.17) would start the guest's qemu-xen
 device model with: libxl_domain_create_new, or libxl_domain_create_restore with the given
@@ -9,71 +10,30 @@ socket form (with -S), --state-fd adds -incoming fd:N. Disk paths are checked wi
 choose each disk's backend, as libxl does.
 `;
 
-interface Args {
-  domid: number;
-  restore: 'none' | 'remus' | 'colo' | null;
-  monitorFd?: number;
-  stateFd?: number;
-  file: string;
-}
+const OPTIONS = {
+  domid: { type: 'string' },
+  restore: { type: 'string' },
+  'monitor-fd': { type: 'string' },
+  'state-fd': { type: 'string' },
+} as const;
 
-function parse(ctx: CliContext, argv: string[]): Args | number {
-  const a: Partial<Args> & { domid: number; restore: Args['restore'] } = { domid: 1, restore: null };
-  const num = (v: string | undefined, what: string): number | null => {
-    if (v === undefined || !/^\d+$/.test(v)) {
-      ctx.io.err(`colo-xl devmodel-args: ${what} needs a non-negative integer\n`);
-      return null;
-    }
-    return Number(v);
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const w = argv[i]!;
-    const [flag, inline] = w.startsWith('--') ? (w.split(/=(.*)/s, 2) as [string, string | undefined]) : [w, undefined];
-    const value = (): string | undefined => inline ?? argv[++i];
-    if (flag === '-h' || flag === '--help') {
-      ctx.io.out(USAGE);
-      return 0;
-    } else if (flag === '--domid') {
-      const n = num(value(), '--domid');
-      if (n === null) return 2;
-      a.domid = n;
-    } else if (flag === '--restore') {
-      const v = value();
-      if (v !== 'none' && v !== 'remus' && v !== 'colo') {
-        ctx.io.err('colo-xl devmodel-args: --restore takes none, remus or colo\n');
-        return 2;
-      }
-      a.restore = v;
-    } else if (flag === '--monitor-fd' || flag === '--state-fd') {
-      const n = num(value(), flag);
-      if (n === null) return 2;
-      if (flag === '--monitor-fd') a.monitorFd = n;
-      else a.stateFd = n;
-    } else if (w.startsWith('-') && w !== '-') {
-      ctx.io.err(`colo-xl devmodel-args: unknown option ${w}\n${USAGE}`);
-      return 2;
-    } else if (a.file === undefined) {
-      a.file = w;
-    } else {
-      ctx.io.err(USAGE);
-      return 2;
-    }
-  }
-  if (a.file === undefined) {
-    ctx.io.err(USAGE);
-    return 2;
-  }
-  return a as Args;
-}
+const fd = (v: string | undefined, name: string): number | undefined => (v === undefined ? undefined : intOption(v, name, 0));
 
 export const devmodelArgs: Command = {
   name: 'devmodel-args',
   usage: '[--domid N] [--restore none|remus|colo] <ConfigFile>',
   summary: 'Print the qemu-xen command line libxl would use for a config',
-  async run(ctx, argv) {
-    const a = parse(ctx, argv);
-    if (typeof a === 'number') return a;
-    const { printDeviceModelArgs } = await import('../devmodel.js');
-    return printDeviceModelArgs(ctx, a);
-  },
+  run: (ctx, argv) =>
+    runCommandLine(ctx, { name: 'devmodel-args', help: HELP, options: OPTIONS }, argv, async ({ values: v, positionals }) => {
+      if (positionals.length !== 1) throw new CliUsageError('one config file is needed');
+      const restore = v.restore === undefined ? null : oneOf(v.restore, 'restore', ['none', 'remus', 'colo'] as const);
+      const { printDeviceModelArgs } = await import('../devmodel.js');
+      return printDeviceModelArgs(ctx, {
+        domid: intOption(v.domid, 'domid', 1),
+        restore,
+        monitorFd: fd(v['monitor-fd'], 'monitor-fd'),
+        stateFd: fd(v['state-fd'], 'state-fd'),
+        file: positionals[0]!,
+      });
+    }),
 };

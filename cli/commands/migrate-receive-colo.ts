@@ -87,14 +87,22 @@ export async function runMigrateReceive(cli: CliContext, argv: string[], plain: 
   if (typeof a === 'number') return a;
   if (a.checkpointed !== 'colo') return plain(cli, a);
   const [{ migrateReceiveColo }, { openCliXenstore }] = await Promise.all([import('../../lib/colo/receive.js'), import('../libxl-session.js')]);
-  return migrateReceiveColo({
-    openXenstore: () => openCliXenstore(cli),
-    io: cli.io,
-    env: cli.env,
-    debug: a.debug || cli.verbose > 0,
-    coloProxyScript: a.script,
-    userspaceColoProxy: a.userspaceColoProxy,
-  });
+  try {
+    return await migrateReceiveColo({
+      openXenstore: () => openCliXenstore(cli),
+      io: cli.io,
+      env: cli.env,
+      debug: a.debug || cli.verbose > 0,
+      coloProxyScript: a.script,
+      userspaceColoProxy: a.userspaceColoProxy,
+      // xl's migrate_receive reads its stdin and answers on its stdout
+      input: process.stdin,
+      output: process.stdout,
+    });
+  } finally {
+    // whatever is left of the stream is not read: let the process end
+    process.stdin.destroy();
+  }
 }
 
 export const migrateReceiveColoCommand: Command = {

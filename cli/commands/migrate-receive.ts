@@ -7,6 +7,7 @@ import type { Command, CliContext } from '../command.js';
 import { xlGetopt, type XlHelp } from '../getopt.js';
 import { detachedLauncher } from '../../lib/migrate/launch.js';
 import { migrateReceive } from '../../lib/migrate/receive.js';
+import { loggerFrom } from '../../lib/util/log.js';
 
 const help: XlHelp = {
   name: 'migrate-receive',
@@ -49,7 +50,7 @@ async function run(ctx: CliContext, argv: string[]): Promise<number> {
     diskDir,
     tlsDir,
     launch: detachedLauncher,
-    log: (l) => ctx.io.err(`migrate-receive: ${l}\n`),
+    logger: loggerFrom((_level, l) => ctx.io.err(`migrate-receive: ${l}\n`)),
   });
   process.stdin.destroy();
   if (r.outcome === 'running') {

@@ -12,7 +12,8 @@ import { QMPClient } from '../../lib/qmp/client.js';
 import { ControlClient } from '../../lib/migrate/channel.js';
 import { ProgressPrinter } from '../../lib/migrate/progress.js';
 import { migrateDomain } from '../../lib/migrate/source.js';
-import { MigrateError } from '../../lib/migrate/types.js';
+import { MigrateError, type MigrateEvent } from '../../lib/migrate/types.js';
+import { errorCode, Output } from '../options.js';
 
 const help: XlHelp = {
   name: 'migrate',
@@ -40,6 +41,12 @@ const LONG = [
   { name: 'run-dir', val: 'R', hasArg: true },
   { name: 'json', val: 'J' },
 ];
+
+/** A migration event as a JSON record: its `type` becomes the records' one discriminator, `kind`. */
+function withoutType(e: MigrateEvent): Record<string, unknown> {
+  const { type: _t, ...fields } = e;
+  return fields;
+}
 
 /** "64M" → 67108864; plain numbers are bytes. */
 export function parseRate(s: string): number | null {
@@ -80,11 +87,12 @@ async function run(ctx: CliContext, argv: string[]): Promise<number> {
   address ??= ssh === '' ? '127.0.0.1' : host.replace(/^.*@/, '');
   const rune = ssh === '' ? host : `exec ${ssh} ${host} colo-xl migrate-receive${tlsDir ? ` --tls-dir ${tlsDir}` : ''}`;
 
+  const out = new Output(ctx.io, json);
   let qmp: QMPClient;
   try {
     qmp = await QMPClient.open(qmpPath, { name: 'migrate-source' });
   } catch (e) {
-    ctx.io.err(`colo-xl migrate: cannot reach domain ${domain} (QMP ${qmpPath}): ${(e as Error).message}\n`);
+    out.error('colo-xl migrate', errorCode(e), `cannot reach domain ${domain} (QMP ${qmpPath}): ${(e as Error).message}`);
     return 1;
   }
   const child = spawn('sh', ['-c', rune], { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -106,12 +114,12 @@ async function run(ctx: CliContext, argv: string[]): Promise<number> {
       migrateSpeed: rate,
       tlsDir,
       signal: ac.signal,
-      onEvent: (e) => (json ? ctx.io.out(JSON.stringify(e) + '\n') : printer.event(e)),
+      onEvent: (e) => (json ? out.emit(e.type, withoutType(e)) : printer.event(e)),
     });
     return 0;
   } catch (e) {
     if (!(e instanceof MigrateError)) throw e;
-    ctx.io.err(`colo-xl migrate: ${e.message}\n`);
+    out.error('colo-xl migrate', errorCode(e), e.message);
     ctx.io.err(`colo-xl migrate: rolled back: domain ${domain} still runs here on its own disks; the destination was torn down\n`);
     return 1;
   } finally {

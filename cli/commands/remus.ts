@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import type { DeviceDisk } from '../../lib/libxl/types/disk.js';
+import { atoi } from '../../lib/util/cstr.js';
 import type { CliContext, Command } from '../command.js';
 import { xlGetopt, type XlHelp } from '../getopt.js';
 
@@ -51,12 +52,6 @@ export interface RemusInfo {
   diskbuf: boolean | null;
   colo: boolean | null;
   userspaceColoProxy: boolean | null;
-}
-
-/** C's atoi: optional blanks and sign, then digits; anything else stops it (0 if none). */
-export function atoi(s: string): number {
-  const m = /^[ \t\n\v\f\r]*([+-]?\d+)/.exec(s);
-  return m ? Number(BigInt.asIntN(32, BigInt(m[1]!))) : 0;
 }
 
 /** colo.default.proxyscript from xl.conf (default_colo_proxy_script), if set. */
@@ -168,7 +163,7 @@ export const INTERVAL_ENV = 'COLO_XL_COLO_INTERVAL_MS';
 // main_remus from save_domain_core_begin on, with libxl_domain_remus_start's COLO disk part
 async function startColoRemus(cli: CliContext, a: StartArgs): Promise<number> {
   const { io } = cli;
-  const [{ withLibxl }, dom, { deviceDiskList }, lib, { QMPClient }, { LibxlError, LibxlLogger, ERROR_FAIL, ERROR_GUEST_TIMEDOUT }, { ColoError }, { QMPError }] = await Promise.all([
+  const [{ withLibxl }, dom, { deviceDiskList }, lib, { QMPClient }, { LibxlError, ERROR_FAIL, ERROR_GUEST_TIMEDOUT }, { ColoError }, { QMPError }, { libxlLog, libxlLineLogger }, stream, { parseTcpOrPath }] = await Promise.all([
     import('../libxl-session.js'),
     import('../../lib/libxl/domain.js'),
     import('../../lib/libxl/disk.js'),
@@ -177,6 +172,9 @@ async function startColoRemus(cli: CliContext, a: StartArgs): Promise<number> {
     import('../../lib/libxl/errors.js'),
     import('../../lib/colo/errors.js'),
     import('../../lib/qmp/errors.js'),
+    import('../../lib/libxl/log.js'),
+    import('../../lib/stream/index.js'),
+    import('../../lib/util/host-port.js'),
   ]);
   const facts = await withLibxl(cli, async (ctx): Promise<PrimaryFacts | null> => {
     let config: Record<string, unknown>;
@@ -195,7 +193,7 @@ async function startColoRemus(cli: CliContext, a: StartArgs): Promise<number> {
     io.err('No config file stored for running domain and none supplied - cannot start remus.\n');
     return 1;
   }
-  const addr = lib.parseQmpAddress(facts.qmp);
+  const addr = parseTcpOrPath(facts.qmp);
   const primary = await QMPClient.open(addr, { name: 'primary', retryMs: 0, timeoutMs: 5000 }).catch((e: Error) => e);
   if (primary instanceof Error) {
     io.err(`colo-xl: cannot reach the device model of domain ${a.domid} at ${facts.qmp}: ${primary.message}\n`);
@@ -215,8 +213,8 @@ async function startColoRemus(cli: CliContext, a: StartArgs): Promise<number> {
   child.stdin.on('error', () => undefined);
   // a shell that cannot start shows up as a stream that ends before the banner
   child.on('error', () => undefined);
-  const recv = new lib.ExactReader(child.stdout);
-  const log = new LibxlLogger((l) => io.err(l), cli.verbose > 0 ? 'debug' : 'warn');
+  const recv = new stream.ExactReader(child.stdout);
+  const log = libxlLog(libxlLineLogger((l) => io.err(l), cli.verbose > 0 ? 'debug' : 'warn'));
   const release = (): void => {
     child.stdin.destroy();
     child.stdout.destroy();
@@ -225,7 +223,7 @@ async function startColoRemus(cli: CliContext, a: StartArgs): Promise<number> {
   let rc = 0;
   try {
     // migrate_do_preamble
-    const banner = Buffer.from(lib.MIGRATE_RECEIVER_BANNER);
+    const banner = Buffer.from(stream.MIGRATE_RECEIVER_BANNER);
     try {
       const got = await recv.read(banner.length, 'banner');
       if (!got.equals(banner)) {
@@ -236,8 +234,8 @@ async function startColoRemus(cli: CliContext, a: StartArgs): Promise<number> {
       log.log('error', 'libxl_utils.c:libxl_read_exactly', 'file/stream truncated reading banner from migration receiver stream');
       return 1;
     }
-    const header = lib.saveHeader(facts.config);
-    await lib.write(child.stdin, header).catch(() => undefined);
+    const header = stream.saveHeader(facts.config);
+    await stream.write(child.stdin, header).catch(() => undefined);
     io.err(`Saving to migration stream new xl format (info 0x${header.readUInt32LE(36).toString(16)}/0x0/${header.readUInt32LE(44)})\n`);
     // libxl__colo_save_setup
     try {
@@ -262,8 +260,8 @@ async function startColoRemus(cli: CliContext, a: StartArgs): Promise<number> {
       });
     } catch (e) {
       if (e instanceof LibxlError) rc = e.rc;
-      else if (e instanceof QMPError) log.log('error', 'libxl_colo_save.c', e.message, a.domid);
-      else if (e instanceof lib.StreamEnd) log.log('error', 'libxl_colo_save.c', `COLO: ${e.message}`, a.domid);
+      else if (e instanceof QMPError || e instanceof ColoError) log.log('error', 'libxl_colo_save.c', e.message, a.domid);
+      else if (e instanceof stream.StreamEnd) log.log('error', 'libxl_colo_save.c', `COLO: ${e.message}`, a.domid);
       else throw e;
     }
   } finally {

@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { parseDiskSpec, DiskSpecError } from '../../lib/xlu/disk/parse.js';
 import { diskToJson } from '../../lib/libxl/json-disk.js';
 import type { CliContext, Command } from '../command.js';
+import { ColoXlError } from '../../lib/errors.js';
+import { CliUsageError, runCommandLine } from '../options.js';
 
 /** examples/ at the package root, from cli/commands (source) or dist/cli/commands. */
 function examplesDir(): string {
@@ -16,15 +18,27 @@ function examplesDir(): string {
       // keep climbing
     }
   }
-  throw new Error('examples/ not found next to the colo-xl package');
+  throw new ColoXlError('TOUR_NO_EXAMPLES', 'examples/ not found next to the colo-xl package; name a directory of .disks files');
+}
+
+const HELP = `Usage: colo-xl tour [dir]
+
+Parse every disk spec in dir/*.disks (default: the package's examples/), one per line, the way
+\`xl -N block-attach' does, and print its libxl JSON or libxlu's error report.
+`;
+
+async function run(ctx: CliContext, argv: string[]): Promise<number> {
+  return runCommandLine(ctx, { name: 'tour', help: HELP, options: {} }, argv, async ({ positionals }) => {
+    if (positionals.length > 1) throw new CliUsageError(`unexpected argument ${positionals[1]}`);
+    return tourOf(ctx, positionals[0] ?? examplesDir());
+  });
 }
 
 /**
  * A short tour: every disk spec in examples/*.disks (one per line, `#` comments), parsed the way
  * `xl -N block-attach` parses it, with its libxl JSON or libxlu's error.
  */
-async function run(ctx: CliContext, argv: string[]): Promise<number> {
-  const dir = argv[0] ?? examplesDir();
+async function tourOf(ctx: CliContext, dir: string): Promise<number> {
   const files = readdirSync(dir).filter((f) => f.endsWith('.disks')).sort();
   let failures = 0;
   for (const f of files) {

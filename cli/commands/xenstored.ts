@@ -2,6 +2,7 @@ import { EmbeddedXenstored } from '../../lib/xenstore/server/embedded.js';
 import type { Limits } from '../../lib/xenstore/server/ops.js';
 import { defaultSocketPath } from '../../lib/xenstore/transport.js';
 import type { CliContext, Command } from '../command.js';
+import { CliUsageError, runCommandLine, type OptionValues } from '../options.js';
 
 const usage = '[--socket PATH] [--state FILE] [QUOTA OPTIONS]';
 
@@ -30,60 +31,58 @@ function count(v: string): number | undefined {
   return /^\d+$/.test(v) && Number(v) <= 0x7fffffff ? Number(v) : undefined;
 }
 
+// C xenstored's options (xenstored_core.c's options[]), by their long names
+const OPTIONS = {
+  socket: { type: 'string', short: 's' },
+  state: { type: 'string' },
+  'entry-nb': { type: 'string', short: 'E' },
+  'entry-size': { type: 'string', short: 'S' },
+  'watch-nb': { type: 'string', short: 'W' },
+  transaction: { type: 'string', short: 't' },
+  'perm-nb': { type: 'string', short: 'A' },
+  'path-max': { type: 'string', short: 'M' },
+  quota: { type: 'string', short: 'Q', multiple: true },
+  'quota-soft': { type: 'string', short: 'q', multiple: true },
+  timeout: { type: 'string', short: 'w', multiple: true },
+  backlog: { type: 'string' },
+} as const;
+
 const SIMPLE: Record<string, keyof Limits> = {
-  '-E': 'nodesPerDomain',
-  '--entry-nb': 'nodesPerDomain',
-  '-S': 'nodeSize',
-  '--entry-size': 'nodeSize',
-  '-W': 'watchesPerDomain',
-  '--watch-nb': 'watchesPerDomain',
-  '-t': 'transactionsPerDomain',
-  '--transaction': 'transactionsPerDomain',
-  '-A': 'permsPerNode',
-  '--perm-nb': 'permsPerNode',
-  '-M': 'pathMax',
-  '--path-max': 'pathMax',
-  '--backlog': 'backlog',
+  'entry-nb': 'nodesPerDomain',
+  'entry-size': 'nodeSize',
+  'watch-nb': 'watchesPerDomain',
+  transaction: 'transactionsPerDomain',
+  'perm-nb': 'permsPerNode',
+  'path-max': 'pathMax',
+  backlog: 'backlog',
 };
 // set_quota / set_timeout of xenstored_core.c: WHAT=N
 const KEYED: Record<string, Record<string, keyof Limits>> = {
-  '-Q': { outstanding: 'outstanding', 'transaction-nodes': 'transactionNodes', memory: 'memory' },
-  '--quota': { outstanding: 'outstanding', 'transaction-nodes': 'transactionNodes', memory: 'memory' },
-  '-q': { memory: 'memorySoft' },
-  '--quota-soft': { memory: 'memorySoft' },
-  '-w': { 'watch-event': 'watchEventTimeoutMs' },
-  '--timeout': { 'watch-event': 'watchEventTimeoutMs' },
+  quota: { outstanding: 'outstanding', 'transaction-nodes': 'transactionNodes', memory: 'memory' },
+  'quota-soft': { memory: 'memorySoft' },
+  timeout: { 'watch-event': 'watchEventTimeoutMs' },
 };
 
-type Parsed = { socketPath?: string; statePath?: string; limits: Partial<Limits> } | { help: true } | { error: string };
-
-function parseArgs(argv: string[]): Parsed {
-  const out: { socketPath?: string; statePath?: string; limits: Partial<Limits> } = { limits: {} };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    if (flag === '-h' || flag === '--help') return { help: true };
-    const known = flag === '--socket' || flag === '-s' || flag === '--state' || flag in SIMPLE || flag in KEYED;
-    if (!known) return { error: `unknown argument ${a}\nUsage: colo-xl xenstored ${usage}\n` };
-    const value = inline ?? argv[++i];
-    if (!value) return { error: `${flag} needs a value\n` };
-    if (flag === '--state') out.statePath = value;
-    else if (flag === '--socket' || flag === '-s') out.socketPath = value;
-    else if (flag in SIMPLE) {
-      const n = count(value);
-      if (n === undefined) return { error: `${flag}: invalid value "${value}"\n` };
-      const key = SIMPLE[flag]!;
-      out.limits[key] = key === 'pathMax' ? Math.min(n, 2048) : n;
-    } else {
+function limitsOf(values: OptionValues<typeof OPTIONS>): Partial<Limits> {
+  const limits: Partial<Limits> = {};
+  for (const [flag, key] of Object.entries(SIMPLE)) {
+    const value = values[flag as keyof typeof values] as string | undefined;
+    if (value === undefined) continue;
+    const n = count(value);
+    if (n === undefined) throw new CliUsageError(`--${flag}: invalid value "${value}"`);
+    limits[key] = key === 'pathMax' ? Math.min(n, 2048) : n;
+  }
+  for (const [flag, keys] of Object.entries(KEYED)) {
+    for (const value of (values[flag as keyof typeof values] as string[] | undefined) ?? []) {
       const eq = value.indexOf('=');
-      const key = eq > 0 ? KEYED[flag]![value.slice(0, eq)] : undefined;
-      if (!key) return { error: `${flag}: unknown ${flag === '-w' || flag === '--timeout' ? 'timeout' : 'quota'} "${value}"\n` };
+      const key = eq > 0 ? keys[value.slice(0, eq)] : undefined;
+      if (!key) throw new CliUsageError(`--${flag}: unknown ${flag === 'timeout' ? 'timeout' : 'quota'} "${value}"`);
       const n = count(value.slice(eq + 1));
-      if (n === undefined) return { error: `${flag}: invalid value "${value}"\n` };
-      out.limits[key] = key === 'watchEventTimeoutMs' ? n * 1000 : n;
+      if (n === undefined) throw new CliUsageError(`--${flag}: invalid value "${value}"`);
+      limits[key] = key === 'watchEventTimeoutMs' ? n * 1000 : n;
     }
   }
-  return out;
+  return limits;
 }
 
 /**
@@ -92,39 +91,33 @@ function parseArgs(argv: string[]): Parsed {
  * journalled and synced before it is acknowledged. Stops cleanly on SIGINT/SIGTERM.
  */
 async function run(ctx: CliContext, argv: string[]): Promise<number> {
-  const parsed = parseArgs(argv);
-  if ('help' in parsed) {
-    ctx.io.out(HELP);
+  return runCommandLine(ctx, { name: 'xenstored', help: HELP, options: OPTIONS }, argv, async ({ values, positionals }) => {
+    if (positionals.length > 0) throw new CliUsageError(`unexpected argument ${positionals[0]}`);
+    const limits = limitsOf(values);
+    const statePath = values.state;
+    const socketPath = values.socket ?? defaultSocketPath(ctx.env);
+    let daemon: EmbeddedXenstored | undefined;
+    try {
+      daemon = new EmbeddedXenstored({ statePath, limits });
+      await daemon.listen(socketPath);
+    } catch (e) {
+      // Let go of the state file's lock at once: the caller may retry in this same process.
+      await daemon?.close();
+      throw e;
+    }
+    if (ctx.verbose > 0) ctx.io.err(`colo-xl xenstored: serving ${socketPath}${statePath ? ` (state ${statePath})` : ''}\n`);
+    await new Promise<void>((resolve) => {
+      const stop = (): void => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        resolve();
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
+    await daemon.close();
     return 0;
-  }
-  if ('error' in parsed) {
-    ctx.io.err(`colo-xl xenstored: ${parsed.error}`);
-    return 2;
-  }
-  const { statePath, limits } = parsed;
-  const socketPath = parsed.socketPath ?? defaultSocketPath(ctx.env);
-  let daemon: EmbeddedXenstored | undefined;
-  try {
-    daemon = new EmbeddedXenstored({ statePath, limits });
-    await daemon.listen(socketPath);
-  } catch (e) {
-    // Let go of the state file's lock at once: the caller may retry in this same process.
-    await daemon?.close();
-    ctx.io.err(`colo-xl xenstored: ${(e as Error).message}\n`);
-    return 1;
-  }
-  if (ctx.verbose > 0) ctx.io.err(`colo-xl xenstored: serving ${socketPath}${statePath ? ` (state ${statePath})` : ''}\n`);
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
   });
-  await daemon.close();
-  return 0;
 }
 
 export const xenstored: Command = {

@@ -9,17 +9,17 @@ import { randomUUID } from 'node:crypto';
 import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ColoXlError } from '../../lib/errors.js';
 import { parseDiskSpec } from '../../lib/xlu/disk/parse.js';
 import type { DeviceDisk } from '../../lib/libxl/types/disk.js';
 import { buildDiskArgs } from '../../lib/libxl/dm/disk-args.js';
-import { deviceDiskSetdefault } from '../../lib/libxl/dm/disk-backend.js';
-import { deviceDiskDevNumber } from '../../lib/libxl/dm/vdev.js';
-import { deviceDiskAdd, diskFromXenstore } from '../../lib/libxl/disk.js';
-import { libxlCtx } from '../../lib/libxl/ctx.js';
+import { deviceDiskDevNumber } from '../../lib/libxl/devnum.js';
+import { deviceDiskAdd, deviceDiskSetdefault, diskFromXenstore } from '../../lib/libxl/disk.js';
+import { libxlCtx, libxlHost } from '../../lib/libxl/ctx.js';
 import { domainMake } from '../../lib/libxl/domain-make.js';
 import { EmbeddedXenstored } from '../../lib/xenstore/server/embedded.js';
 import { XenDiskReplication } from '../../lib/colo/replication.js';
-import { commonArgs, createImage, freePort, ioVerdict, pickAccel, QEMU_BIN, QEMU_IMG, qemuImg, QemuProcess, stopAllQemus } from '../../lib/qemu/process.js';
+import { commonArgs, createImage, freePort, ioVerdict, pickAccel, QEMU_BIN, QEMU_IMG, qemuImg, QemuGroup } from '../../lib/qemu/process.js';
 
 export interface DemoStep {
   name: string;
@@ -66,12 +66,15 @@ function coloDisk(spec: string, secondary: boolean): DeviceDisk {
   const d = parseDiskSpec(spec, { source: 'colo-xl demo' });
   // libxl_domain_create_restore marks every disk of a COLO secondary (spec §5.4)
   d.colo_restore_enable = secondary;
-  return deviceDiskSetdefault(d, 'hvm');
+  deviceDiskSetdefault(libxlHost(), 0, d, false, 'hvm');
+  return d;
 }
 
 export async function runDemo(onStep: (s: DemoStep) => void = () => undefined): Promise<DemoResult> {
   const accel = pickAccel();
   const workDir = mkdtempSync(join(tmpdir(), 'colo-xl-demo-'));
+  // the demo's own QEMUs: all of them end with it, whatever step fails
+  const qemus = new QemuGroup();
   const t0 = performance.now();
   const steps: DemoStep[] = [];
   const step = async <T>(name: string, run: () => Promise<T> | T, detail: (r: T) => string): Promise<T> => {
@@ -106,7 +109,7 @@ export async function runDemo(onStep: (s: DemoStep) => void = () => undefined): 
           }
           const back = await diskFromXenstore(ctx, `/libxl/2/device/vbd/${devid}`);
           if (!back.colo_enable || back.colo_export !== 'e1' || back.colo_port !== port || back.active_disk !== img('active.qcow2')) {
-            throw new Error(`the COLO keys did not read back from xenstore: ${JSON.stringify({ ...back, base: String(back.base) })}`);
+            throw new ColoXlError('LAB_DEMO_READBACK', `the COLO keys did not read back from xenstore: ${JSON.stringify({ ...back, base: String(back.base) })}`);
           }
           return back;
         } finally {
@@ -127,8 +130,8 @@ export async function runDemo(onStep: (s: DemoStep) => void = () => undefined): 
     const [S, P] = await step(
       'start QEMUs',
       async () => {
-        const s = await QemuProcess.start('secondary', [...commonArgs(accel), ...args.secondary], workDir);
-        const p = await QemuProcess.start('primary', [...commonArgs(accel), ...args.primary], workDir);
+        const s = await qemus.spawn('secondary', [...commonArgs(accel), ...args.secondary], workDir);
+        const p = await qemus.spawn('primary', [...commonArgs(accel), ...args.primary], workDir);
         return [s, p] as const;
       },
       ([s, p]) => `secondary pid ${s.pid}, primary pid ${p.pid} (accel ${accel}, QEMU ${p.qmp.qemuVersion})`,
@@ -144,7 +147,7 @@ export async function runDemo(onStep: (s: DemoStep) => void = () => undefined): 
       async () => {
         for (let i = 0; i < BLOCKS; i++) {
           const v = ioVerdict(await P.qemuIo('e1', `write -P ${pattern(i)} ${i * BLOCK} ${BLOCK}`));
-          if (v !== 'ok') throw new Error(`primary write of block ${i}: ${v}`);
+          if (v !== 'ok') throw new ColoXlError('LAB_DEMO_WRITE', `primary write of block ${i}: ${v}`);
         }
       },
       () => `${BLOCKS} blocks of 64 KiB, each its own byte, on the primary`,
@@ -182,7 +185,7 @@ export async function runDemo(onStep: (s: DemoStep) => void = () => undefined): 
     );
     return { accel, workDir, steps, setupMs, checkpointMs, failoverMs, blocks, identical, pass: identical && blocks.bad.length === 0 };
   } finally {
-    await stopAllQemus();
+    await qemus.stopAll();
     rmSync(workDir, { recursive: true, force: true });
   }
 }

@@ -7,10 +7,12 @@
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { ColoXlError } from '../../lib/errors.js';
 import { QemuNativeColo } from '../../lib/colo/native.js';
-import { freePort, qemuImg } from '../../lib/qemu/process.js';
+import { freePort, QemuGroup, qemuImg } from '../../lib/qemu/process.js';
 import { HaAgent, type HaReport } from '../../lib/ha/agent.js';
-import { firstCheckpoint, startPair, waitCommit } from './pair.js';
+import { waitFailoverCommit } from '../../lib/colo/replication.js';
+import { firstCheckpoint, startPair } from './pair.js';
 import { BLOCK, verifyDisk, wallNow, WriteLoad, type DiskVerdict, type WriteRecord } from './load.js';
 
 export interface DrillOptions {
@@ -36,6 +38,8 @@ export interface DrillOptions {
   intervalMs?: number;
   missCount?: number;
   onRun?: (r: DrillRun) => void;
+  /** The group the runs' QEMUs are spawned in; by default the drill's own, ended when it returns. */
+  qemus?: QemuGroup;
 }
 
 export interface DrillRun {
@@ -99,10 +103,10 @@ function verifyPrimaryKill(raw: Buffer, writes: WriteRecord[], cps: Checkpoint[]
   return v2.ok ? { v: v2, inflight: true } : { v, inflight: false };
 }
 
-export async function runDrillOnce(o: DrillOptions, n: number): Promise<DrillRun> {
+export async function runDrillOnce(o: DrillOptions & { qemus: QemuGroup }, n: number): Promise<DrillRun> {
   const drained = o.drainedCheckpointMs ?? 200;
   const scale = Math.max(1, o.timeScale ?? 1);
-  const pair = await startPair({ dir: o.dir, name: `d${n}`, trace: true, checkpointDelayMs: drained > 0 ? 600_000 : (o.checkpointDelayMs ?? 200), diskSize: `${DISK >> 20}M`, ...(o.tlsDir ? { tlsDir: o.tlsDir } : {}) });
+  const pair = await startPair({ qemus: o.qemus, dir: o.dir, name: `d${n}`, trace: true, checkpointDelayMs: drained > 0 ? 600_000 : (o.checkpointDelayMs ?? 200), diskSize: `${DISK >> 20}M`, ...(o.tlsDir ? { tlsDir: o.tlsDir } : {}) });
   // stderr alone: the combined output can split a trace line around a stdout chunk
   let trace = '';
   pair.P.proc.stderr?.on('data', (b: Buffer) => (trace += b.toString()));
@@ -151,7 +155,7 @@ export async function runDrillOnce(o: DrillOptions, n: number): Promise<DrillRun
     load.resume();
     const outcomeMs = 15_000 * scale;
     const rep: HaReport = await Promise.race([agents[survivorRole].outcome, sleep(outcomeMs).then((): HaReport => ({ event: 'error', role: survivorRole, node: survivorRole, peer: null, reason: `no outcome within ${outcomeMs} ms` }))]);
-    if (rep.event !== 'failover') throw new Error(`${survivorRole}: ${rep.event}: ${rep.reason}`);
+    if (rep.event !== 'failover') throw new ColoXlError('LAB_DRILL_NO_FAILOVER', `${survivorRole}: ${rep.event}: ${rep.reason}`);
     run.killToDetectMs = rep.detectedAt! - killPerf;
     run.failoverMs = rep.failoverMs!;
     run.killToServingMs = rep.doneAt! - killPerf;
@@ -161,7 +165,7 @@ export async function runDrillOnce(o: DrillOptions, n: number): Promise<DrillRun
     await driver;
     const deadline = Date.now() + 5000 * scale;
     while (o.victim === 'secondary' && load.writes.some((w) => w.ackAt === undefined && !w.failed) && Date.now() < deadline) await sleep(10);
-    if (o.victim === 'primary') await waitCommit(survivor);
+    if (o.victim === 'primary') await waitFailoverCommit(survivor.qmp, { timeoutMs: 30_000 * scale });
     run.checkpoints = pair.colo.checkpoints().completed;
     await survivor.stop(3000);
     const raw = rawImage(o.victim === 'primary' ? pair.secondaryImage : pair.primaryImage, join(o.dir, `d${n}.raw`));
@@ -207,10 +211,15 @@ export interface DrillSummary {
 
 export async function runDrill(o: DrillOptions): Promise<DrillSummary> {
   const results: DrillRun[] = [];
-  for (let i = 1; i <= o.runs; i++) {
-    const r = await runDrillOnce(o, i);
-    results.push(r);
-    o.onRun?.(r);
+  const qemus = o.qemus ?? new QemuGroup();
+  try {
+    for (let i = 1; i <= o.runs; i++) {
+      const r = await runDrillOnce({ ...o, qemus }, i);
+      results.push(r);
+      o.onRun?.(r);
+    }
+  } finally {
+    if (!o.qemus) await qemus.stopAll();
   }
   const serve = results.map((r) => r.killToServingMs).filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
   return {

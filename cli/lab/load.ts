@@ -93,7 +93,7 @@ export class WriteLoad {
       this.byOffset.set(n * 4096, w);
       inflight++;
       void this.q.qmp
-        .hmp(`qemu-io ${dev} "aio_write -P ${w.pattern} ${n * BLOCK} 4k"`, { timeout: 10_000 })
+        .hmp(`qemu-io ${dev} "aio_write -P ${w.pattern} ${n * BLOCK} 4k"`, { timeoutMs: 10_000 })
         .catch(() => void this.submitErrors++)
         .finally(() => inflight--);
       const wait = t0 + ((n + 1) * 1000) / rate - performance.now();

@@ -1,16 +1,19 @@
 /**
  * A QEMU-native COLO pair on loopback for drills, the benchmark and tests: two real QEMUs (one
  * disk, no NIC), optionally with x509 TLS on NBD replication and the migration stream, driven
- * into COLO. Everything it starts is ended by stop() (by pid, through QemuProcess).
+ * into COLO, in the caller's QemuGroup. Everything it starts is ended by stop() (by pid, through
+ * QemuProcess), or with the group.
  */
 import { join } from 'node:path';
 import { nativePrimaryArgs, nativeSecondaryArgs } from '../../lib/colo/native-args.js';
 import { QemuNativeColo } from '../../lib/colo/native.js';
-import { commonArgs, createImage, freePort, pickAccel, QemuProcess } from '../../lib/qemu/process.js';
+import { commonArgs, createImage, freePort, pickAccel, type QemuGroup, type QemuProcess } from '../../lib/qemu/process.js';
 import { tlsCredsArg } from '../../lib/tls/x509.js';
 
 export interface PairOptions {
   dir: string;
+  /** The group that owns both QEMUs (the caller ends it, and so them, whatever happens). */
+  qemus: QemuGroup;
   /** Name prefix for the files and QMP sockets in dir. */
   name?: string;
   checkpointDelayMs?: number;
@@ -39,7 +42,8 @@ export interface ColoPair {
   stop(): Promise<void>;
 }
 
-export const TLS_ID = 'colo-tls';
+/** The tls-creds-x509 object's id on both QEMUs (QemuNativeColo's opts.tlsCreds names it). */
+const TLS_ID = 'colo-tls';
 
 /** Starts both QEMUs; with `enter` (the default) also drives them into COLO. */
 export async function startPair(o: PairOptions, enter = true): Promise<ColoPair> {
@@ -51,14 +55,14 @@ export async function startPair(o: PairOptions, enter = true): Promise<ColoPair>
   const secondaryImage = img('s');
   const trace = o.trace ? ['-msg', 'timestamp=on', '-trace', 'colo_*'] : [];
   const tls = (ep: 'server' | 'client') => (o.tlsDir ? ['-object', tlsCredsArg(TLS_ID, o.tlsDir, ep)] : []);
-  const S = await QemuProcess.start(
+  const S = await o.qemus.spawn(
     `${n}-s`,
     [...commonArgs(accel).filter((a) => a !== '-S'), ...tls('server'), ...nativeSecondaryArgs([{ index: 0, image: secondaryImage, activeDisk: img('a'), hiddenDisk: img('h') }], { host: '127.0.0.1', port: migPort })],
     o.dir,
   );
   let P: QemuProcess;
   try {
-    P = await QemuProcess.start(`${n}-p`, [...commonArgs(accel), ...trace, ...tls('client'), ...nativePrimaryArgs([{ index: 0, image: primaryImage }])], o.dir);
+    P = await o.qemus.spawn(`${n}-p`, [...commonArgs(accel), ...trace, ...tls('client'), ...nativePrimaryArgs([{ index: 0, image: primaryImage }])], o.dir);
   } catch (e) {
     await S.stop(1000);
     throw e;
@@ -102,33 +106,4 @@ export async function startPair(o: PairOptions, enter = true): Promise<ColoPair>
  */
 export async function firstCheckpoint(pair: ColoPair, timeoutMs = 10_000): Promise<void> {
   await pair.colo.checkpoint({ timeoutMs });
-}
-
-/**
- * Whether a QEMU serves guest writes of its own: alive, running, and not a COLO secondary (whose
- * writes the next checkpoint throws away).
- */
-export async function isWritable(q: QemuProcess): Promise<boolean> {
-  if (!q.alive) return false;
-  try {
-    const st = await q.qmp.execute<{ status: string }>('query-status', undefined, { timeout: 2000 });
-    const colo = await q.qmp.execute<{ mode: string }>('query-colo-status', undefined, { timeout: 2000 });
-    // "colo" is the run-state during a checkpoint: the VM pauses for it and runs on after
-    return (st.status === 'running' || st.status === 'colo') && colo.mode !== 'secondary';
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Waits for a secondary's failover commit (active and hidden into its disk) to finish: QEMU runs
- * it as an internal mirror job that query-block-jobs does not list, visible as a mirror_top node.
- */
-export async function waitCommit(q: QemuProcess): Promise<void> {
-  for (let i = 0; i < 2000; i++) {
-    const nodes = await q.qmp.execute<Array<{ drv: string }>>('query-named-block-nodes', { flat: true });
-    if (!nodes.some((n) => n.drv === 'mirror_top')) return;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  throw new Error('failover commit did not finish');
 }

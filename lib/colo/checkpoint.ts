@@ -24,6 +24,7 @@
 import type { QMPClient } from '../qmp/client.js';
 import type { EventListener } from '../qmp/events.js';
 import type { QmpEvent } from '../qmp/message.js';
+import type { WaitOptions } from '../util/wait.js';
 import { ColoError, type ColoSide } from './errors.js';
 
 export interface Checkpoint {
@@ -36,14 +37,9 @@ export interface Checkpoint {
   resumedAt: number;
 }
 
-export interface WaitOptions {
-  timeoutMs?: number;
-  signal?: AbortSignal;
-}
-
 export type CheckpointFailure = 'timeout' | 'aborted' | 'colo-exit' | 'disconnected';
 
-/** A wait for a checkpoint (or for COLO entry) that did not end with one. */
+/** A wait for a checkpoint (or for COLO entry) that did not end with one: code COLO_CHECKPOINT_<FAILURE>. */
 export class CheckpointError extends ColoError {
   constructor(
     side: ColoSide,
@@ -51,7 +47,7 @@ export class CheckpointError extends ColoError {
     message: string,
     options?: { cause?: unknown },
   ) {
-    super(side, 'checkpoint', message, options);
+    super(side, 'checkpoint', message, { ...options, code: `COLO_CHECKPOINT_${failure.toUpperCase().replace('-', '_')}` });
   }
 }
 

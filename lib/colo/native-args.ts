@@ -4,6 +4,7 @@
  * for a NIC the chardevs, filter-mirror / filter-redirector / filter-rewriter and colo-compare
  * with its iothread. Everything listens on the given (loopback) addresses.
  */
+import { InvalidArgumentError } from '../errors.js';
 
 export interface NativeDisk {
   /** Index i names colo-disk<i>, parent<i>, childs<i> and the primary's node replication<i>. */
@@ -83,7 +84,7 @@ export function nativeSecondaryArgs(disks: NativeDisk[], incoming: { host: strin
     );
   }
   for (const d of disks) {
-    if (!d.activeDisk || !d.hiddenDisk) throw new Error(`colo-disk${d.index}: the secondary needs active and hidden disks`);
+    if (!d.activeDisk || !d.hiddenDisk) throw new InvalidArgumentError(`colo-disk${d.index}: the secondary needs active and hidden disks`);
     args.push(
       '-drive', `if=none,id=${parentId(d.index)},file.filename=${d.image},driver=qcow2`,
       '-drive',

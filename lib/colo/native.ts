@@ -8,10 +8,18 @@ import type { QMPClient } from '../qmp/client.js';
 import type { EventListener } from '../qmp/events.js';
 import type { QmpEvent } from '../qmp/message.js';
 import { QEMU_COLO, requireFeature } from '../qmp/probe.js';
-import { CheckpointWatch, type Checkpoint, type WaitOptions } from './checkpoint.js';
-import { ColoError, type ColoSide } from './errors.js';
+import { asyncDispose } from '../util/dispose.js';
+import { formatHostPort } from '../util/host-port.js';
+import { scopedLogger, type Logger } from '../util/log.js';
+import { sleep, type WaitOptions } from '../util/wait.js';
+import { CheckpointWatch, type Checkpoint } from './checkpoint.js';
+import { ColoError, coloStep, coloWait, type ColoSide } from './errors.js';
 import { diskId, parentId, primaryFilterObjects, replicationNode, type NativeNic } from './native-args.js';
 import { resyncDisk, type LevelMirror, type ResyncProgress } from './resync.js';
+
+/** The bounds of start()/resume()'s COLO entry and of a failover, when the options give none. */
+export const DEFAULT_ENTRY_TIMEOUT_MS = 60_000;
+export const DEFAULT_FAILOVER_TIMEOUT_MS = 30_000;
 
 export interface NativeColoOptions {
   /** Disk indexes (colo-disk<i>). */
@@ -26,23 +34,20 @@ export interface NativeColoOptions {
    * primary): NBD replication and the migration/checkpoint stream then run over TLS.
    */
   tlsCreds?: string;
+  /** How long start() and resume() wait for both sides to be in COLO after `migrate` (default 60 s). */
+  entryTimeoutMs?: number;
+  /** How long a failover waits for COLO mode "none" after x-colo-lost-heartbeat (default 30 s). */
+  failoverTimeoutMs?: number;
+  /** How long resume() waits for each disk's resync to be level (default 10 min). */
+  resyncTimeoutMs?: number;
+  /** Diagnostics (each step as it runs); scoped `colo`. */
+  logger?: Logger;
 }
 
 export interface ColoStatus {
   mode: 'primary' | 'secondary' | 'none';
   'last-mode'?: string;
   reason: string;
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function on<T>(side: ColoSide, step: string, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (e) {
-    if (e instanceof ColoError) throw e;
-    throw new ColoError(side, step, (e as Error).message, { cause: e });
-  }
 }
 
 export class QemuNativeColo {
@@ -53,14 +58,31 @@ export class QemuNativeColo {
   private readonly exits = new Map<QMPClient, EventListener>();
   /** Checkpoint watches per QEMU that has been a primary here (see checkpoint.ts). */
   private readonly watches = new Map<QMPClient, CheckpointWatch>();
+  private readonly log: Logger;
 
   constructor(
     public primary: QMPClient | null,
     public secondary: QMPClient | null,
     readonly opts: NativeColoOptions,
   ) {
+    this.log = scopedLogger(opts.logger, 'colo');
     for (const q of [primary, secondary]) if (q) this.watch(q);
     if (primary) this.checkpoints();
+  }
+
+  /**
+   * Stops listening on every QEMU this object watched (COLO_EXIT listeners, checkpoint
+   * watches); the QMP connections themselves belong to the caller and stay open.
+   */
+  close(): void {
+    for (const [q, l] of this.exits) q.removeListener(l);
+    this.exits.clear();
+    for (const w of this.watches.values()) w.dispose();
+    this.watches.clear();
+  }
+
+  async [asyncDispose](): Promise<void> {
+    this.close();
   }
 
   /** The exact checkpoint detector on the current primary (created on first use). */
@@ -91,7 +113,7 @@ export class QemuNativeColo {
 
   async probe(): Promise<void> {
     for (const side of ['secondary', 'primary'] as const) {
-      await on(side, 'probe', () => requireFeature(this.need(side), 'QEMU-native COLO', QEMU_COLO));
+      await coloStep(side, 'probe', () => requireFeature(this.need(side), 'QEMU-native COLO', QEMU_COLO));
     }
   }
 
@@ -100,11 +122,11 @@ export class QemuNativeColo {
     const s = this.need('secondary');
     const { host, port } = this.opts.nbd;
     const tls = this.opts.tlsCreds ? { 'tls-creds': this.opts.tlsCreds } : {};
-    await on('secondary', 'nbd-server-start', () => s.execute('nbd-server-start', { addr: { type: 'inet', data: { host, port: String(port) } }, ...tls }));
+    await coloStep('secondary', 'nbd-server-start', () => s.execute('nbd-server-start', { addr: { type: 'inet', data: { host, port: String(port) } }, ...tls }));
     // checked when the migration connection comes in, so setting it after -incoming is in time
-    if (this.opts.tlsCreds) await on('secondary', 'migrate-set-parameters', () => s.execute('migrate-set-parameters', tls));
+    if (this.opts.tlsCreds) await coloStep('secondary', 'migrate-set-parameters', () => s.execute('migrate-set-parameters', tls));
     for (const i of this.opts.disks) {
-      await on('secondary', 'nbd-server-add', () => s.execute('nbd-server-add', { device: parentId(i), writable: true }));
+      await coloStep('secondary', 'nbd-server-add', () => s.execute('nbd-server-add', { device: parentId(i), writable: true }));
     }
   }
 
@@ -112,14 +134,14 @@ export class QemuNativeColo {
   private async armPrimaryDisks(p: QMPClient): Promise<void> {
     const { host, port } = this.opts.nbd;
     for (const i of this.opts.disks) {
-      const out = await on('primary', 'drive_add', () =>
+      const out = await coloStep('primary', 'drive_add', () =>
         p.hmp(
           `drive_add -n buddy driver=replication,mode=primary,file.driver=nbd,file.host=${host},file.port=${port},` +
             `file.export=${parentId(i)},${this.opts.tlsCreds ? `file.tls-creds=${this.opts.tlsCreds},` : ''}node-name=${replicationNode(i)}`,
         ),
       );
       if (out.trim() !== '') throw new ColoError('primary', 'drive_add', out.trim());
-      await on('primary', 'x-blockdev-change', () => p.execute('x-blockdev-change', { parent: diskId(i), node: replicationNode(i) }));
+      await coloStep('primary', 'x-blockdev-change', () => p.execute('x-blockdev-change', { parent: diskId(i), node: replicationNode(i) }));
     }
   }
 
@@ -129,36 +151,36 @@ export class QemuNativeColo {
    * earlier: query-migrate says "colo" before the primary has its replication running, and a
    * write made in between never reaches the secondary (see checkpoint.ts).
    */
-  async start(): Promise<number> {
+  async start(o: WaitOptions = {}): Promise<number> {
     const p = this.need('primary');
     await this.armPrimaryDisks(p);
-    return await this.migrate(p);
+    return await this.migrate(p, o);
   }
 
-  private async migrate(p: QMPClient): Promise<number> {
-    await on('primary', 'migrate-set-capabilities', () => p.execute('migrate-set-capabilities', { capabilities: [{ capability: 'x-colo', state: true }] }));
-    await on('primary', 'migrate-set-parameters', () => p.execute('migrate-set-parameters', { 'x-checkpoint-delay': this.opts.checkpointDelayMs, ...(this.opts.tlsCreds ? { 'tls-creds': this.opts.tlsCreds } : {}) }));
+  private async migrate(p: QMPClient, o: WaitOptions): Promise<number> {
+    await coloStep('primary', 'migrate-set-capabilities', () => p.execute('migrate-set-capabilities', { capabilities: [{ capability: 'x-colo', state: true }] }));
+    await coloStep('primary', 'migrate-set-parameters', () => p.execute('migrate-set-parameters', { 'x-checkpoint-delay': this.opts.checkpointDelayMs, ...(this.opts.tlsCreds ? { 'tls-creds': this.opts.tlsCreds } : {}) }));
     const watch = this.checkpoints();
     watch.expectEntry();
     const t = performance.now();
     const { host, port } = this.opts.migration;
-    await on('primary', 'migrate', () => p.execute('migrate', { uri: `tcp:${host}:${port}` }));
-    for (;;) {
-      const st = await p.execute<{ status?: string; 'error-desc'?: string }>('query-migrate');
-      if (st.status === 'colo') break;
-      if (st.status === 'failed' || st.status === 'cancelled' || st.status === 'completed') {
-        throw new ColoError('primary', 'migrate', `migration ${st.status}${st['error-desc'] ? `: ${st['error-desc']}` : ''} instead of entering COLO`);
+    await coloStep('primary', 'migrate', () => p.execute('migrate', { uri: `tcp:${formatHostPort({ host, port })}` }));
+    const bound = { signal: o.signal, timeoutMs: o.timeoutMs ?? this.opts.entryTimeoutMs ?? DEFAULT_ENTRY_TIMEOUT_MS };
+    await coloWait('primary', 'COLO entry', bound, async (signal) => {
+      for (;;) {
+        const st = await p.execute<{ status?: string; 'error-desc'?: string }>('query-migrate');
+        if (st.status === 'colo') break;
+        if (st.status === 'failed' || st.status === 'cancelled' || st.status === 'completed') {
+          throw new ColoError('primary', 'migrate', `migration ${st.status}${st['error-desc'] ? `: ${st['error-desc']}` : ''} instead of entering COLO`);
+        }
+        await sleep(5, { signal });
       }
-      if (performance.now() - t > 60_000) throw new ColoError('primary', 'migrate', 'COLO not reached within 60 s');
-      await sleep(5);
-    }
-    await watch.entered({ timeoutMs: Math.max(1, 60_000 - (performance.now() - t)) });
-    // the secondary enters COLO a moment after the primary reports it
-    const s = this.secondary;
-    while (s && (await this.statusOf('secondary', s)).mode !== 'secondary') {
-      if (performance.now() - t > 60_000) throw new ColoError('secondary', 'migrate', 'COLO not reached within 60 s');
-      await sleep(5);
-    }
+      await watch.entered({ signal });
+      // the secondary enters COLO a moment after the primary reports it
+      const s = this.secondary;
+      while (s && (await this.statusOf('secondary', s)).mode !== 'secondary') await sleep(5, { signal });
+    });
+    this.log.info('in COLO', { ms: performance.now() - t });
     return performance.now() - t;
   }
 
@@ -168,7 +190,7 @@ export class QemuNativeColo {
    */
   async requestCheckpoint(delayMs = this.opts.checkpointDelayMs): Promise<void> {
     const p = this.need('primary');
-    await on('primary', 'migrate-set-parameters', () => p.execute('migrate-set-parameters', { 'x-checkpoint-delay': delayMs }));
+    await coloStep('primary', 'migrate-set-parameters', () => p.execute('migrate-set-parameters', { 'x-checkpoint-delay': delayMs }));
   }
 
   /**
@@ -197,7 +219,7 @@ export class QemuNativeColo {
 
   async status(side: ColoSide): Promise<ColoStatus> {
     const q = this.need(side);
-    return await on(side, 'query-colo-status', () => q.execute<ColoStatus>('query-colo-status'));
+    return await coloStep(side, 'query-colo-status', () => q.execute<ColoStatus>('query-colo-status'));
   }
 
   /**
@@ -205,33 +227,33 @@ export class QemuNativeColo {
    * the peer dies, QEMU sends COLO_EXIT (reason "error") at once but stays in COLO mode until
    * told; that event, possibly from before this connection, is returned when seen.
    */
-  private async lostHeartbeat(side: ColoSide, q: QMPClient): Promise<QmpEvent | null> {
+  private async lostHeartbeat(side: ColoSide, q: QMPClient, o: WaitOptions): Promise<QmpEvent | null> {
     const exit = this.watch(q);
     if ((await this.statusOf(side, q)).mode !== 'none') {
-      await on(side, 'x-colo-lost-heartbeat', () => q.execute('x-colo-lost-heartbeat'));
+      await coloStep(side, 'x-colo-lost-heartbeat', () => q.execute('x-colo-lost-heartbeat'));
     }
-    const deadline = Date.now() + 30_000;
-    while ((await this.statusOf(side, q)).mode !== 'none') {
-      if (Date.now() > deadline) throw new ColoError(side, 'failover', 'COLO mode did not return to "none" within 30 s');
-      await sleep(5);
-    }
+    const bound = { signal: o.signal, timeoutMs: o.timeoutMs ?? this.opts.failoverTimeoutMs ?? DEFAULT_FAILOVER_TIMEOUT_MS };
+    await coloWait(side, 'failover (COLO mode "none")', bound, async (signal) => {
+      while ((await this.statusOf(side, q)).mode !== 'none') await sleep(5, { signal });
+    });
+    this.log.info('out of COLO', { side });
     // not waited for: it may trail the mode change, and the survivor is serving already
     return exit.pending > 0 ? await exit.get() : null;
   }
 
   private statusOf(side: ColoSide, q: QMPClient): Promise<ColoStatus> {
-    return on(side, 'query-colo-status', () => q.execute<ColoStatus>('query-colo-status'));
+    return coloStep(side, 'query-colo-status', () => q.execute<ColoStatus>('query-colo-status'));
   }
 
   /** The primary is gone: the secondary stops its NBD server and takes over. */
-  async failoverSecondary(): Promise<QmpEvent | null> {
+  async failoverSecondary(o: WaitOptions = {}): Promise<QmpEvent | null> {
     const s = this.need('secondary');
-    await on('secondary', 'nbd-server-stop', () => s.execute('nbd-server-stop'));
-    const ev = await this.lostHeartbeat('secondary', s);
+    await coloStep('secondary', 'nbd-server-stop', () => s.execute('nbd-server-stop'));
+    const ev = await this.lostHeartbeat('secondary', s, o);
     if (this.opts.nic) {
       // the redirectors towards the dead primary go; the chardevs a primary needs come back later
-      for (const id of ['f2', 'f1']) await on('secondary', 'object-del', () => s.execute('object-del', { id }));
-      for (const id of ['red1', 'red0']) await on('secondary', 'chardev-remove', () => s.execute('chardev-remove', { id }));
+      for (const id of ['f2', 'f1']) await coloStep('secondary', 'object-del', () => s.execute('object-del', { id }));
+      for (const id of ['red1', 'red0']) await coloStep('secondary', 'chardev-remove', () => s.execute('chardev-remove', { id }));
     }
     this.primary = s;
     this.secondary = null;
@@ -240,16 +262,16 @@ export class QemuNativeColo {
   }
 
   /** The secondary is gone: the primary drops its replication children (and filters) and goes on. */
-  async failoverPrimary(): Promise<QmpEvent | null> {
+  async failoverPrimary(o: WaitOptions = {}): Promise<QmpEvent | null> {
     const p = this.need('primary');
     for (const i of this.opts.disks) {
-      await on('primary', 'x-blockdev-change', () => p.execute('x-blockdev-change', { parent: diskId(i), child: 'children.1' }));
-      await on('primary', 'blockdev-del', () => p.execute('blockdev-del', { 'node-name': replicationNode(i) }));
+      await coloStep('primary', 'x-blockdev-change', () => p.execute('x-blockdev-change', { parent: diskId(i), child: 'children.1' }));
+      await coloStep('primary', 'blockdev-del', () => p.execute('blockdev-del', { 'node-name': replicationNode(i) }));
     }
     if (this.opts.nic) {
-      for (const id of ['comp0', 'iothread1', 'm0', 'redire0', 'redire1']) await on('primary', 'object-del', () => p.execute('object-del', { id }));
+      for (const id of ['comp0', 'iothread1', 'm0', 'redire0', 'redire1']) await coloStep('primary', 'object-del', () => p.execute('object-del', { id }));
     }
-    const ev = await this.lostHeartbeat('primary', p);
+    const ev = await this.lostHeartbeat('primary', p, o);
     this.secondary = null;
     return ev;
   }
@@ -259,7 +281,7 @@ export class QemuNativeColo {
    * waiting with -incoming and has run prepareSecondary(): resync each disk, pause, re-arm,
    * migrate into COLO again.
    */
-  async resume(newSecondary: QMPClient, onProgress?: (p: ResyncProgress) => void): Promise<number> {
+  async resume(newSecondary: QMPClient, onProgress?: (p: ResyncProgress) => void, o: WaitOptions = {}): Promise<number> {
     const p = this.need('primary');
     this.secondary = newSecondary;
     this.watch(newSecondary).clear();
@@ -268,13 +290,18 @@ export class QemuNativeColo {
     const mirrors: LevelMirror[] = [];
     for (const i of this.opts.disks) {
       mirrors.push(
-        await on('primary', 'resync', () =>
-          resyncDisk(p, { devid: i, exportName: diskId(i), host: this.opts.nbd.host, port: this.opts.nbd.port }, onProgress, 600_000, parentId(i)),
+        await coloStep('primary', 'resync', () =>
+          resyncDisk(p, { devid: i, exportName: diskId(i), host: this.opts.nbd.host, port: this.opts.nbd.port }, {
+            onProgress,
+            targetExport: parentId(i),
+            signal: o.signal,
+            timeoutMs: this.opts.resyncTimeoutMs,
+          }),
         ),
       );
     }
-    await on('primary', 'stop', () => p.execute('stop'));
-    for (const m of mirrors) await on('primary', 'block-job-cancel', () => m.finish());
+    await coloStep('primary', 'stop', () => p.execute('stop'));
+    for (const m of mirrors) await coloStep('primary', 'block-job-cancel', () => m.finish());
     await this.armPrimaryDisks(p);
     const nic = this.opts.nic;
     if (nic) {
@@ -292,11 +319,11 @@ export class QemuNativeColo {
           sock('compare_out', '127.0.0.1', nic.compareOutPort, true),
           sock('compare_out0', '127.0.0.1', nic.compareOutPort, false),
         ]) {
-          await on('primary', 'chardev-add', () => p.execute('chardev-add', c));
+          await coloStep('primary', 'chardev-add', () => p.execute('chardev-add', c));
         }
       }
-      for (const o of primaryFilterObjects(this.primaryWasSecondary)) await on('primary', 'object-add', () => p.execute('object-add', o));
+      for (const o of primaryFilterObjects(this.primaryWasSecondary)) await coloStep('primary', 'object-add', () => p.execute('object-add', o));
     }
-    return await this.migrate(p);
+    return await this.migrate(p, o);
   }
 }

@@ -4,8 +4,8 @@
  * should make), with every reply checked — libxl ignores some of them.
  */
 import type { QMPClient } from '../qmp/client.js';
-import { ExecuteError } from '../qmp/errors.js';
-import { ColoError, ReplicationStatusError, type ColoSide } from './errors.js';
+import { QMPExecuteError } from '../qmp/errors.js';
+import { ColoError, coloStep, ReplicationStatusError, type ColoSide } from './errors.js';
 
 /** What libxl takes from a libxl_device_disk for replication (spec §6.3). */
 export interface ColoDisk {
@@ -22,35 +22,26 @@ export function coloNodeName(disk: ColoDisk): string {
   return `colo_node${disk.devid}`;
 }
 
-async function step<T>(side: ColoSide, what: string, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (e) {
-    if (e instanceof ColoError) throw e;
-    throw new ColoError(side, what, (e as Error).message, { cause: e });
-  }
-}
-
 // libxl__qmp_nbd_server_start: the port goes as a string, as libxl sends it.
 export function nbdServerStart(qmp: QMPClient, host: string, port: number): Promise<unknown> {
-  return step('secondary', 'nbd-server-start', () =>
+  return coloStep('secondary', 'nbd-server-start', () =>
     qmp.execute('nbd-server-start', { addr: { type: 'inet', data: { host, port: String(port) } } }),
   );
 }
 
 // libxl__qmp_nbd_server_add
 export function nbdServerAdd(qmp: QMPClient, exportName: string): Promise<unknown> {
-  return step('secondary', 'nbd-server-add', () => qmp.execute('nbd-server-add', { device: exportName, writable: true }));
+  return coloStep('secondary', 'nbd-server-add', () => qmp.execute('nbd-server-add', { device: exportName, writable: true }));
 }
 
 // libxl__qmp_nbd_server_stop
 export function nbdServerStop(qmp: QMPClient): Promise<unknown> {
-  return step('secondary', 'nbd-server-stop', () => qmp.execute('nbd-server-stop'));
+  return coloStep('secondary', 'nbd-server-stop', () => qmp.execute('nbd-server-stop'));
 }
 
 // libxl__qmp_start_replication
 export function startReplication(qmp: QMPClient, primary: boolean): Promise<unknown> {
-  return step(primary ? 'primary' : 'secondary', 'xen-set-replication enable', () =>
+  return coloStep(primary ? 'primary' : 'secondary', 'xen-set-replication enable', () =>
     qmp.execute('xen-set-replication', { enable: true, primary }),
   );
 }
@@ -59,19 +50,19 @@ export function startReplication(qmp: QMPClient, primary: boolean): Promise<unkn
 export function stopReplication(qmp: QMPClient, primary: boolean, failover = false): Promise<unknown> {
   const args: Record<string, unknown> = { enable: false, primary };
   if (failover) args.failover = true;
-  return step(primary ? 'primary' : 'secondary', `xen-set-replication disable${failover ? ' (failover)' : ''}`, () =>
+  return coloStep(primary ? 'primary' : 'secondary', `xen-set-replication disable${failover ? ' (failover)' : ''}`, () =>
     qmp.execute('xen-set-replication', args),
   );
 }
 
 // libxl__qmp_colo_do_checkpoint
 export function coloDoCheckpoint(qmp: QMPClient, side: ColoSide): Promise<unknown> {
-  return step(side, 'xen-colo-do-checkpoint', () => qmp.execute('xen-colo-do-checkpoint'));
+  return coloStep(side, 'xen-colo-do-checkpoint', () => qmp.execute('xen-colo-do-checkpoint'));
 }
 
 // libxl__qmp_query_xen_replication_status, but the status object is inspected (libxl does not).
 export async function queryXenReplicationStatus(qmp: QMPClient, side: ColoSide): Promise<void> {
-  const st = await step(side, 'query-xen-replication-status', () =>
+  const st = await coloStep(side, 'query-xen-replication-status', () =>
     qmp.execute<{ error?: boolean; desc?: string }>('query-xen-replication-status'),
   );
   if (st?.error) throw new ReplicationStatusError(side, st.desc ?? 'unknown error');
@@ -79,12 +70,12 @@ export async function queryXenReplicationStatus(qmp: QMPClient, side: ColoSide):
 
 // libxl__qmp_x_blockdev_change
 export function xBlockdevChange(qmp: QMPClient, parent: string, change: { child: string } | { node: string }): Promise<unknown> {
-  return step('primary', 'x-blockdev-change', () => qmp.execute('x-blockdev-change', { parent, ...change }));
+  return coloStep('primary', 'x-blockdev-change', () => qmp.execute('x-blockdev-change', { parent, ...change }));
 }
 
 /** HMP through QMP; a non-empty answer from drive_add / drive_del is its error message. */
 async function hmpQuiet(qmp: QMPClient, side: ColoSide, line: string): Promise<void> {
-  const out = await step(side, line.split(' ')[0] ?? 'hmp', () => qmp.hmp(line));
+  const out = await coloStep(side, line.split(' ')[0] ?? 'hmp', () => qmp.hmp(line));
   if (out.trim() !== '') throw new ColoError(side, line, out.trim());
 }
 
@@ -116,11 +107,11 @@ export async function coloQdiskSavePreresume(qmp: QMPClient, disk: ColoDisk): Pr
 // node so that a later resume can add it again under the same name.
 export async function coloQdiskTeardownPrimary(qmp: QMPClient, disk: ColoDisk): Promise<void> {
   await xBlockdevChange(qmp, disk.exportName, { child: 'children.1' });
-  await step('primary', 'blockdev-del', () => qmp.execute('blockdev-del', { 'node-name': coloNodeName(disk) }));
+  await coloStep('primary', 'blockdev-del', () => qmp.execute('blockdev-del', { 'node-name': coloNodeName(disk) }));
 }
 
-/** True when an ExecuteError's description contains `text`. */
+/** True when a QMPExecuteError's description contains `text`. */
 export function isQmpError(e: unknown, text: string): boolean {
   const cause = e instanceof ColoError ? e.cause : e;
-  return cause instanceof ExecuteError && cause.desc.includes(text);
+  return cause instanceof QMPExecuteError && cause.desc.includes(text);
 }

@@ -12,7 +12,8 @@ import type { Readable, Writable } from 'node:stream';
 import { deviceDiskList } from '../libxl/disk.js';
 import { libxlCtx, type LibxlCtx } from '../libxl/ctx.js';
 import { domainPath, domainType, domainUuid, nameToDomid } from '../libxl/domain.js';
-import { ERROR_FAIL, ERROR_INVAL, LibxlError, LibxlLogger } from '../libxl/errors.js';
+import { ERROR_FAIL, ERROR_INVAL, LibxlError } from '../libxl/errors.js';
+import { libxlLineLogger } from '../libxl/log.js';
 import { QMPClient } from '../qmp/client.js';
 import { QMPError } from '../qmp/errors.js';
 import { Runstate } from '../qmp/protocol.js';
@@ -26,20 +27,17 @@ import {
   CHECKPOINT_SVM_RESUMED,
   CHECKPOINT_SVM_SUSPENDED,
   checkpointState,
-  coloDisksOf,
-  coloQmpNode,
   ExactReader,
-  expectState,
-  libxlQmpPath,
   MIGRATE_RECEIVER_BANNER,
-  parseQmpAddress,
   readRecord,
   readSaveHeader,
   REC_TYPE_CHECKPOINT_END,
   StreamEnd,
   write,
   XL_MANDATORY_FLAG_JSON,
-} from './remus.js';
+} from '../stream/index.js';
+import { parseTcpOrPath } from '../util/host-port.js';
+import { coloDisksOf, coloQmpNode, expectState, libxlQmpPath } from './remus.js';
 import { XenDiskReplication } from './replication.js';
 
 /** Where xl's messages go (stderr for the CLI). */
@@ -56,9 +54,12 @@ export interface ColoReceiveOptions {
   coloProxyScript: string | null;
   /** --userspace-colo-proxy */
   userspaceColoProxy: boolean;
-  /** The incoming stream (default stdin) and the back channel (default stdout), as xl uses them. */
-  input?: Readable;
-  output?: Writable;
+  /**
+   * The incoming stream and the back channel: xl uses its stdin and stdout (the CLI passes
+   * process stdio). The caller owns both; whatever is left of `input` is not read.
+   */
+  input: Readable;
+  output: Writable;
   /** After each checkpoint the secondary completed (n from 1). */
   onCheckpoint?: (n: number) => void;
   /** How to reach xenstore (default: the daemon); the CLI passes its own choice. */
@@ -93,7 +94,7 @@ interface Secondary {
 async function withStore<T>(o: ColoReceiveOptions, fn: (ctx: LibxlCtx) => Promise<T>): Promise<T> {
   const xs = await (o.openXenstore ? o.openXenstore() : openXenstore({ env: o.env }));
   try {
-    return await fn(libxlCtx(xs, { log: new LibxlLogger((l) => o.io.err(l), o.debug ? 'debug' : 'warn') }));
+    return await fn(libxlCtx(xs, { logger: libxlLineLogger((l) => o.io.err(l), o.debug ? 'debug' : 'warn') }));
   } finally {
     await xs.close();
   }
@@ -130,18 +131,7 @@ type Status = 'setuped' | 'suspended' | 'resumed';
  * this side goes on), 1 when the domain could not be received, 3 when the rename failed.
  */
 export async function migrateReceiveColo(o: ColoReceiveOptions): Promise<number> {
-  const input = o.input ?? process.stdin;
-  try {
-    return await receive(o, input);
-  } finally {
-    // whatever is left of the stream is not read: let the process end
-    if (!o.input) input.destroy();
-  }
-}
-
-async function receive(o: ColoReceiveOptions, input: Readable): Promise<number> {
-  const io = o.io;
-  const output = o.output ?? process.stdout;
+  const { io, input, output } = o;
   // if the sender goes away, a write error is a stream end, not a crash
   output.on('error', () => undefined);
   io.err('migration target: Ready to receive domain.\n');
@@ -174,7 +164,7 @@ async function receive(o: ColoReceiveOptions, input: Readable): Promise<number> 
     if (e instanceof LibxlError) return failed(e.rc);
     throw e;
   }
-  const qmp = await QMPClient.open(parseQmpAddress(sec.qmp), { name: 'secondary', retryMs: 0, timeoutMs: 5000 }).catch((e: Error) => e);
+  const qmp = await QMPClient.open(parseTcpOrPath(sec.qmp), { name: 'secondary', retryMs: 0, timeoutMs: 5000 }).catch((e: Error) => e);
   if (qmp instanceof Error) {
     io.err(`libxl: error: colo-xl: Domain ${sec.domid}:cannot reach the device model at ${sec.qmp}: ${qmp.message}\n`);
     return failed(ERROR_FAIL);
@@ -220,7 +210,7 @@ async function receive(o: ColoReceiveOptions, input: Readable): Promise<number> 
     await repl.failoverSecondary();
     if (status === 'suspended') await qmp.execute('cont');
   } catch (e) {
-    if (!(e instanceof QMPError)) throw e;
+    if (!(e instanceof QMPError || e instanceof ColoError)) throw e;
     const gone = qmp.runstate !== Runstate.RUNNING ? 'the secondary device model went away: ' : '';
     io.err(`libxl: error: libxl_colo_restore.c: Domain ${sec.domid}:${gone}${e.message}\n`);
     return failed(ERROR_FAIL);

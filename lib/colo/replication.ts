@@ -5,7 +5,7 @@
  */
 import type { QMPClient } from '../qmp/client.js';
 import { XEN_DISK_REPLICATION, requireFeature } from '../qmp/probe.js';
-import { ColoError, ReplicationStatusError, type ColoSide } from './errors.js';
+import { ColoError, coloWait, ReplicationStatusError, type ColoSide } from './errors.js';
 import {
   coloDoCheckpoint,
   coloQdiskSavePreresume,
@@ -18,6 +18,8 @@ import {
   type ColoDisk,
 } from './qdisk.js';
 import { resyncDisk, type LevelMirror, type ResyncProgress } from './resync.js';
+import { scopedLogger, type Logger } from '../util/log.js';
+import { sleep, type WaitOptions } from '../util/wait.js';
 
 export interface CheckpointTiming {
   /** Sequence number, from 1. */
@@ -30,9 +32,18 @@ export interface CheckpointTiming {
 
 export type ReplicationState = 'idle' | 'secondary-ready' | 'replicating' | 'stopped' | 'failed-over';
 
-export interface StepLog {
-  (side: ColoSide, step: string, ms: number): void;
+export interface ReplicationOptions {
+  /**
+   * Diagnostics: every QMP step as it completes, `debug('<side> <step>', {side, step, ms})`;
+   * each checkpoint at `info`. Scoped `colo`.
+   */
+  logger?: Logger;
+  /** How long the secondary's failover commit may take before it counts as failed (default 60 s). */
+  commitTimeoutMs?: number;
 }
+
+/** waitFailoverCommit's bound when the caller gives none. */
+export const DEFAULT_COMMIT_TIMEOUT_MS = 60_000;
 
 const now = (): number => performance.now();
 
@@ -40,17 +51,24 @@ export class XenDiskReplication {
   state: ReplicationState = 'idle';
   checkpoints = 0;
   /** How long the secondary's failover commit may take before it counts as failed. */
-  commitTimeoutMs = 60_000;
+  commitTimeoutMs: number;
   private primaryArmed = false;
   private secondaryArmed = false;
+  private readonly logger: Logger;
 
   constructor(
     public primary: QMPClient | null,
     public secondary: QMPClient | null,
     readonly disks: ColoDisk[],
-    private readonly log: StepLog = () => undefined,
+    opts: ReplicationOptions = {},
   ) {
     if (disks.length === 0) throw new ColoError('primary', 'setup', 'no COLO disk');
+    this.logger = scopedLogger(opts.logger, 'colo');
+    this.commitTimeoutMs = opts.commitTimeoutMs ?? DEFAULT_COMMIT_TIMEOUT_MS;
+  }
+
+  private log(side: ColoSide, step: string, ms: number, level: 'debug' | 'info' = 'debug'): void {
+    this.logger[level](`${side} ${step}`, { side, step, ms });
   }
 
   /**
@@ -135,7 +153,7 @@ export class XenDiskReplication {
     const t3 = now();
     this.checkpoints++;
     const timing = { n: this.checkpoints, totalMs: t3 - t0, secondaryMs: t2 - t1, primaryMs: t3 - t2 };
-    this.log('primary', `checkpoint ${this.checkpoints}`, timing.totalMs);
+    this.log('primary', `checkpoint ${this.checkpoints}`, timing.totalMs, 'info');
     return timing;
   }
 
@@ -170,7 +188,7 @@ export class XenDiskReplication {
    * 7.2 and leaves the replication in "I/O error"; with failover the active and hidden disks are
    * committed into the secondary's disk, which then holds the last checkpoint's view.
    */
-  async failoverSecondary(): Promise<void> {
+  async failoverSecondary(o: WaitOptions = {}): Promise<void> {
     const s = this.need('secondary');
     if (this.secondaryArmed) {
       await this.timed('secondary', 'xen-set-replication disable failover', () => stopReplication(s, false, true));
@@ -178,7 +196,7 @@ export class XenDiskReplication {
     }
     // one server for all disks: stop it once (libxl stops it per disk; the second one fails)
     await this.timed('secondary', 'nbd-server-stop', () => nbdServerStop(s));
-    await this.timed('secondary', 'commit of active+hidden', () => waitFailoverCommit(s, this.commitTimeoutMs));
+    await this.timed('secondary', 'commit of active+hidden', () => waitFailoverCommit(s, { signal: o.signal, timeoutMs: o.timeoutMs ?? this.commitTimeoutMs }));
     this.primary = null;
     this.primaryArmed = false;
     this.state = 'failed-over';
@@ -190,7 +208,7 @@ export class XenDiskReplication {
    * write falls between the mirror and replication, both sides are armed again and a first
    * checkpoint makes the secondary's view equal the primary's.
    */
-  async resume(newSecondary: QMPClient, onProgress?: (p: ResyncProgress) => void): Promise<void> {
+  async resume(newSecondary: QMPClient, onProgress?: (p: ResyncProgress) => void, o: WaitOptions = {}): Promise<void> {
     const p = this.need('primary');
     if (this.primaryArmed) throw new ColoError('primary', 'resume', 'the primary is still replicating: tear it down or fail over first');
     this.secondary = newSecondary;
@@ -198,7 +216,7 @@ export class XenDiskReplication {
     const s = newSecondary;
     await this.timed('secondary', 'nbd-server-start/add', () => coloQdiskSetupSecondary(s, this.disks));
     const mirrors: LevelMirror[] = [];
-    for (const d of this.disks) mirrors.push(await this.timed('primary', `resync ${d.exportName}`, () => resyncDisk(p, d, onProgress)));
+    for (const d of this.disks) mirrors.push(await this.timed('primary', `resync ${d.exportName}`, () => resyncDisk(p, d, { onProgress, ...o })));
     const st = await p.execute<{ status: string; running: boolean }>('query-status');
     if (st.running) await p.execute('stop');
     try {
@@ -218,21 +236,23 @@ export class XenDiskReplication {
  * After a failover stop, QEMU commits the active and hidden disks into the secondary's disk with
  * an internal job that query-block-jobs does not list, and query-xen-replication-status reports
  * "I/O error occurred" until it ends. Wait for the job's filter node (mirror_top) to go and the
- * status to come back clean; a status still in error after that is a real failure.
+ * status to come back clean; a status still in error after that is a real failure. The same
+ * wait serves a QEMU-native secondary's takeover, which commits the same way.
  */
-export async function waitFailoverCommit(s: QMPClient, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let idleSince = 0;
-  for (;;) {
-    const nodes = await s.execute<Array<{ drv: string }>>('query-named-block-nodes', { flat: true });
-    const st = await s.execute<{ error?: boolean; desc?: string }>('query-xen-replication-status');
-    const committing = nodes.some((n) => n.drv === 'mirror_top');
-    if (!committing && !st.error) return;
-    if (committing) idleSince = 0;
-    else if (idleSince === 0) idleSince = Date.now();
-    // the status lags the job by a moment; an error that outlives it is the replication's own
-    if (idleSince !== 0 && Date.now() - idleSince > 1000) throw new ReplicationStatusError('secondary', st.desc ?? '');
-    if (Date.now() > deadline) throw new ColoError('secondary', 'failover commit', `still running after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
+export async function waitFailoverCommit(s: Pick<QMPClient, 'execute'>, o: WaitOptions = {}): Promise<void> {
+  const bound = { signal: o.signal, timeoutMs: o.timeoutMs ?? DEFAULT_COMMIT_TIMEOUT_MS };
+  await coloWait('secondary', 'failover commit', bound, async (signal) => {
+    let idleSince = 0;
+    for (;;) {
+      const nodes = await s.execute<Array<{ drv: string }>>('query-named-block-nodes', { flat: true });
+      const st = await s.execute<{ error?: boolean; desc?: string }>('query-xen-replication-status');
+      const committing = nodes.some((n) => n.drv === 'mirror_top');
+      if (!committing && !st.error) return;
+      if (committing) idleSince = 0;
+      else if (idleSince === 0) idleSince = Date.now();
+      // the status lags the job by a moment; an error that outlives it is the replication's own
+      if (idleSince !== 0 && Date.now() - idleSince > 1000) throw new ReplicationStatusError('secondary', st.desc ?? '');
+      await sleep(5, { signal });
+    }
+  });
 }

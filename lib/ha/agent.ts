@@ -4,11 +4,14 @@
  * runs — the secondary takes over, the primary drops its replication and serves unprotected.
  * A node whose own QEMU dies falls silent, so that its peer is the one to act.
  */
-import { EventEmitter } from 'node:events';
 import { CheckpointWatch } from '../colo/checkpoint.js';
 import type { QemuNativeColo } from '../colo/native.js';
 import type { QMPClient } from '../qmp/client.js';
 import { Runstate } from '../qmp/protocol.js';
+import { asyncDispose } from '../util/dispose.js';
+import { scopedLogger, type Logger } from '../util/log.js';
+import { Subscribers } from '../util/subscribers.js';
+import { bounded, type WaitOptions } from '../util/wait.js';
 import { runFenceCmd } from './fence.js';
 import { Heartbeat, type HeartbeatOptions, type PeerLost } from './heartbeat.js';
 import { askWitness } from './witness.js';
@@ -49,11 +52,7 @@ export interface HaReport {
   reason: string;
 }
 
-export declare interface HaAgent {
-  on(ev: 'report', cb: (r: HaReport) => void): this;
-}
-
-export class HaAgent extends EventEmitter {
+export class HaAgent {
   readonly heartbeat: Heartbeat;
   /** The exact checkpoint detector on the local QEMU (both roles stop and resume for each). */
   readonly checkpoints: CheckpointWatch;
@@ -63,22 +62,53 @@ export class HaAgent extends EventEmitter {
   private settle!: (r: HaReport) => void;
   private acting = false;
   private stopping = false;
+  private readonly reportSubs = new Subscribers<HaReport>();
+  /** What start() subscribed to, undone by stop(). */
+  private readonly unsubscribe: Array<() => void> = [];
+  /** Aborted by stop(): a fence command, witness question or failover under way gives up. */
+  private readonly life = new AbortController();
+  private readonly log: Logger;
 
   constructor(readonly opts: HaAgentOptions) {
-    super();
+    this.log = scopedLogger(opts.logger, `ha ${opts.node}`);
     this.heartbeat = new Heartbeat(opts);
     this.checkpoints = new CheckpointWatch(opts.local, opts.role);
     this.outcome = new Promise((r) => (this.settle = r));
   }
 
-  async start(): Promise<void> {
-    this.opts.local.onRunstate((s) => {
-      if (s !== Runstate.IDLE || this.stopping) return;
-      this.heartbeat.mute();
-      this.report({ event: 'local-lost', reason: 'the local QEMU is gone (QMP closed): heartbeat muted, the peer takes over' });
-    });
-    this.heartbeat.on('lost', (l) => void this.onLost(l));
-    await this.heartbeat.start();
+  /**
+   * Calls `cb` with every report (the failover decisions, as they are made; `outcome` is only
+   * the first); returns the unsubscriber.
+   */
+  onReport(cb: (r: HaReport) => void): () => void {
+    return this.reportSubs.add(cb);
+  }
+
+  /** Watches the local QEMU and starts the heartbeat; `o` bounds the heartbeat's bind. */
+  async start(o: WaitOptions = {}): Promise<void> {
+    this.unsubscribe.push(
+      this.opts.local.onRunstate((s) => {
+        if (s !== Runstate.IDLE || this.stopping) return;
+        this.heartbeat.mute();
+        this.report({ event: 'local-lost', reason: 'the local QEMU is gone (QMP closed): heartbeat muted, the peer takes over' });
+      }),
+      this.heartbeat.onLost((l) => void this.onLost(l)),
+    );
+    await this.heartbeat.start(o);
+  }
+
+  /**
+   * start(), then the first outcome, then stop(): the agent's whole life for a caller that wants
+   * one answer. The caller's signal or timeoutMs ends the wait (AbortedError / WaitTimeoutError)
+   * and the agent is stopped all the same.
+   */
+  async run(o: WaitOptions = {}): Promise<HaReport> {
+    try {
+      await this.start(o);
+      return await bounded(`HA agent ${this.opts.node}`, o, () => this.outcome);
+    } finally {
+      await this.stop();
+    }
   }
 
   private report(r: Omit<HaReport, 'role' | 'node' | 'peer'>): HaReport {
@@ -92,7 +122,8 @@ export class HaAgent extends EventEmitter {
       ...(last ? { lastCheckpointAt: last.resumedAt } : {}),
     };
     this.reports.push(full);
-    this.emit('report', full);
+    this.log.info(formatHaReport(full), { event: full.event });
+    this.reportSubs.emit(full);
     this.settle(full);
     return full;
   }
@@ -100,11 +131,11 @@ export class HaAgent extends EventEmitter {
   /** Whether the takeover may go ahead, and which guard said so. */
   private async guard(peer: string, hb: Heartbeat): Promise<{ ok: boolean; guard: HaGuard; why: string }> {
     if (this.opts.fenceCmd) {
-      const f = await runFenceCmd(this.opts.fenceCmd, peer, this.opts.peer, this.opts.fenceTimeoutMs);
+      const f = await runFenceCmd(this.opts.fenceCmd, peer, this.opts.peer, { signal: this.life.signal, timeoutMs: this.opts.fenceTimeoutMs });
       return { ok: f.ok, guard: 'fence', why: f.ok ? `fence command fenced ${peer}` : `fence command failed (exit ${f.code ?? 'timeout'})${f.output ? `: ${f.output}` : ''}` };
     }
     if (this.opts.witness) {
-      const a = await askWitness(this.opts.witness, peer, hb.deadlineMs);
+      const a = await askWitness(this.opts.witness, peer, hb.deadlineMs, { signal: this.life.signal });
       if (!a) return { ok: false, guard: 'witness', why: 'the witness did not answer' };
       return a.reachable
         ? { ok: false, guard: 'witness', why: `the witness still hears ${peer} (${a.silentMs?.toFixed(0)} ms ago): a cut link, not a dead peer` }
@@ -126,23 +157,34 @@ export class HaAgent extends EventEmitter {
         return;
       }
       const t = performance.now();
-      if (this.opts.role === 'secondary') await this.opts.colo.failoverSecondary();
-      else await this.opts.colo.failoverPrimary();
+      const o = { signal: this.life.signal };
+      if (this.opts.role === 'secondary') await this.opts.colo.failoverSecondary(o);
+      else await this.opts.colo.failoverPrimary(o);
       const doneAt = performance.now();
       this.heartbeat.mute();
       const what = this.opts.role === 'secondary' ? 'secondary took over as primary' : 'primary dropped replication and serves unprotected';
       this.report({ event: 'failover', silentMs: l.silentMs, guard: g.guard, guardMs, failoverMs: doneAt - t, detectedAt: l.at, doneAt, reason: `${what} (${g.why})` });
     } catch (e) {
+      // stop() gave the failover up: not an outcome of the agent's own
+      if (this.stopping) return;
       this.report({ event: 'error', silentMs: l.silentMs, detectedAt: l.at, reason: (e as Error).message });
     } finally {
       this.acting = false;
     }
   }
 
+  /** Stops watching and beating; what it started ends, the QMP connection stays the caller's. Idempotent. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.life.abort();
+    for (const u of this.unsubscribe.splice(0)) u();
+    this.reportSubs.clear();
     this.checkpoints.dispose();
     await this.heartbeat.stop();
+  }
+
+  async [asyncDispose](): Promise<void> {
+    await this.stop();
   }
 }
 

@@ -5,12 +5,14 @@
  * failover to a person typing x-colo-lost-heartbeat; this is the missing piece.
  */
 import { createSocket, type Socket } from 'node:dgram';
-import { EventEmitter } from 'node:events';
+import { InvalidArgumentError } from '../errors.js';
+import { asyncDispose } from '../util/dispose.js';
+import type { HostPort } from '../util/host-port.js';
+import { scopedLogger, type Logger } from '../util/log.js';
+import { Subscribers } from '../util/subscribers.js';
+import { bounded, type WaitOptions } from '../util/wait.js';
 
-export interface HostPort {
-  host: string;
-  port: number;
-}
+export type { HostPort } from '../util/host-port.js';
 
 export interface HeartbeatOptions {
   /** This node's name: the peer's fence command and the witness see it. */
@@ -22,6 +24,8 @@ export interface HeartbeatOptions {
   witness?: HostPort;
   intervalMs?: number;
   missCount?: number;
+  /** Diagnostics (socket errors, the loss as it is declared); scoped `ha <node>`. */
+  logger?: Logger;
 }
 
 export const DEFAULT_INTERVAL_MS = 50;
@@ -42,20 +46,30 @@ export interface PeerLost {
   at: number;
 }
 
-export function parseHostPort(s: string, what = 'address'): HostPort {
-  const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(s);
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || !(port >= 0 && port < 65536)) throw new Error(`${what} "${s}": expected HOST:PORT`);
-  return { host: m[1]!, port };
+/** Binds `sock` to `at`, or rejects with the bind error (EADDRINUSE...); bounded by `o`. */
+export function bindUdp(sock: Socket, at: HostPort, what: string, o: WaitOptions = {}): Promise<void> {
+  return bounded(what, o, (signal) => new Promise<void>((resolve, reject) => {
+    const fail = (e: Error): void => {
+      signal.removeEventListener('abort', abort);
+      reject(e);
+    };
+    const abort = (): void => void sock.off('error', fail);
+    signal.addEventListener('abort', abort, { once: true });
+    sock.once('error', fail);
+    sock.bind(at.port, at.host, () => {
+      sock.off('error', fail);
+      signal.removeEventListener('abort', abort);
+      resolve();
+    });
+  }));
 }
 
-export declare interface Heartbeat {
-  on(ev: 'lost', cb: (l: PeerLost) => void): this;
-  on(ev: 'seen', cb: (m: HeartbeatMessage) => void): this;
-  on(ev: 'error', cb: (e: Error) => void): this;
+/** Closes a UDP socket and resolves once it is closed. */
+export function closeUdp(sock: Socket): Promise<void> {
+  return new Promise<void>((r) => sock.close(() => r()));
 }
 
-export class Heartbeat extends EventEmitter {
+export class Heartbeat {
   readonly intervalMs: number;
   readonly missCount: number;
   peerNode: string | null = null;
@@ -67,12 +81,25 @@ export class Heartbeat extends EventEmitter {
   private sending = true;
   private cutLink = false;
   private lostFired = false;
+  private readonly lost = new Subscribers<PeerLost>();
+  private readonly seen = new Subscribers<HeartbeatMessage>();
+  private readonly log: Logger;
 
   constructor(readonly opts: HeartbeatOptions) {
-    super();
     this.intervalMs = opts.intervalMs ?? DEFAULT_INTERVAL_MS;
     this.missCount = opts.missCount ?? DEFAULT_MISS_COUNT;
-    if (!(this.intervalMs > 0) || !(this.missCount >= 1)) throw new Error('heartbeat: interval must be > 0 and miss count ≥ 1');
+    if (!(this.intervalMs > 0) || !(this.missCount >= 1)) throw new InvalidArgumentError('heartbeat: interval must be > 0 and miss count ≥ 1');
+    this.log = scopedLogger(opts.logger, `ha ${opts.node}`);
+  }
+
+  /** Calls `cb` each time the peer counts as lost (again after it was seen again); returns the unsubscriber. */
+  onLost(cb: (l: PeerLost) => void): () => void {
+    return this.lost.add(cb);
+  }
+
+  /** Calls `cb` with each heartbeat from the peer; returns the unsubscriber. */
+  onSeen(cb: (m: HeartbeatMessage) => void): () => void {
+    return this.seen.add(cb);
   }
 
   /** How long silence lasts before the peer counts as lost. */
@@ -80,18 +107,19 @@ export class Heartbeat extends EventEmitter {
     return this.intervalMs * this.missCount;
   }
 
-  async start(): Promise<void> {
+  /** Binds the listen address and starts beating; `o` bounds the bind. */
+  async start(o: WaitOptions = {}): Promise<void> {
     const sock = createSocket('udp4');
-    this.sock = sock;
     sock.on('message', (buf) => this.receive(buf));
-    sock.on('error', (e) => this.emit('error', e));
-    await new Promise<void>((resolve, reject) => {
-      sock.once('error', reject);
-      sock.bind(this.opts.listen.port, this.opts.listen.host, () => {
-        sock.off('error', reject);
-        resolve();
-      });
-    });
+    // a datagram that cannot be sent (no route, ICMP refusal) is no reason to stop beating
+    sock.on('error', (e) => this.log.warn('heartbeat socket error', { error: e.message }));
+    try {
+      await bindUdp(sock, this.opts.listen, 'heartbeat bind', o);
+    } catch (e) {
+      await closeUdp(sock);
+      throw e;
+    }
+    this.sock = sock;
     this.startedAt = performance.now();
     // the check runs more often than the beat so that detection lags the deadline by little
     const tick = Math.max(5, Math.floor(this.intervalMs / 5));
@@ -131,7 +159,7 @@ export class Heartbeat extends EventEmitter {
     this.peerNode = m.node;
     this.lastSeen = performance.now();
     this.lostFired = false;
-    this.emit('seen', m);
+    this.seen.emit(m);
   }
 
   private check(): void {
@@ -141,7 +169,8 @@ export class Heartbeat extends EventEmitter {
     if (silentMs > this.deadlineMs) {
       this.lostFired = true;
       const l: PeerLost = { peer: this.peerNode, silentMs, at: now };
-      this.emit('lost', l);
+      this.log.info('peer lost', { peer: l.peer, silentMs });
+      this.lost.emit(l);
     }
   }
 
@@ -155,11 +184,18 @@ export class Heartbeat extends EventEmitter {
     this.cutLink = on;
   }
 
+  /** Stops beating and closes the socket; the subscriptions are dropped. Idempotent. */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.lost.clear();
+    this.seen.clear();
     const s = this.sock;
     this.sock = null;
-    if (s) await new Promise<void>((r) => s.close(() => r()));
+    if (s) await closeUdp(s);
+  }
+
+  async [asyncDispose](): Promise<void> {
+    await this.stop();
   }
 }

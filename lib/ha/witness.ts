@@ -5,8 +5,13 @@
  * silent at the witness too. Query `{"t":"ask","id":n,"about":node,"windowMs":ms}`, answer
  * `{"t":"answer","id":n,"about":node,"reachable":bool,"silentMs":ms|null}`.
  */
+import { randomInt } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
-import type { HostPort } from './heartbeat.js';
+import { AbortedError } from '../errors.js';
+import { asyncDispose } from '../util/dispose.js';
+import { scopedLogger, type Logger } from '../util/log.js';
+import { throwIfAborted, type WaitOptions } from '../util/wait.js';
+import { bindUdp, closeUdp, type HostPort } from './heartbeat.js';
 
 interface Ask {
   t: 'ask';
@@ -26,10 +31,16 @@ export interface WitnessAnswer {
 export class WitnessServer {
   readonly seen = new Map<string, number>();
   private sock: Socket | null = null;
+  private readonly log: Logger;
 
-  async start(listen: HostPort): Promise<void> {
+  constructor(opts: { logger?: Logger } = {}) {
+    this.log = scopedLogger(opts.logger, 'ha witness');
+  }
+
+  /** Binds `listen` and answers from then on; `o` bounds the bind. */
+  async start(listen: HostPort, o: WaitOptions = {}): Promise<void> {
     const sock = createSocket('udp4');
-    this.sock = sock;
+    sock.on('error', (e) => this.log.warn('witness socket error', { error: e.message }));
     sock.on('message', (buf, rinfo) => {
       let m: { t?: string; node?: string; id?: number; about?: string; windowMs?: number };
       try {
@@ -45,10 +56,13 @@ export class WitnessServer {
         sock.send(JSON.stringify(a), rinfo.port, rinfo.address);
       }
     });
-    await new Promise<void>((resolve, reject) => {
-      sock.once('error', reject);
-      sock.bind(listen.port, listen.host, () => resolve());
-    });
+    try {
+      await bindUdp(sock, listen, 'witness bind', o);
+    } catch (e) {
+      await closeUdp(sock);
+      throw e;
+    }
+    this.sock = sock;
   }
 
   get port(): number {
@@ -58,22 +72,37 @@ export class WitnessServer {
   async stop(): Promise<void> {
     const s = this.sock;
     this.sock = null;
-    if (s) await new Promise<void>((r) => s.close(() => r()));
+    if (s) await closeUdp(s);
+  }
+
+  async [asyncDispose](): Promise<void> {
+    await this.stop();
   }
 }
 
-let nextId = 1;
+/** How long askWitness waits for an answer when the caller gives no timeoutMs. */
+export const WITNESS_TIMEOUT_MS = 500;
 
 /**
  * Asks the witness whether it heard `about` within `windowMs`. No answer within `timeoutMs`
- * returns null: the witness being unreachable too says nothing either way, so no takeover.
+ * (default 500 ms) returns null: the witness being unreachable too says nothing either way, so
+ * no takeover. The caller's signal gives the question up (AbortedError).
  */
-export async function askWitness(witness: HostPort, about: string, windowMs: number, timeoutMs = 500): Promise<WitnessAnswer | null> {
+export async function askWitness(witness: HostPort, about: string, windowMs: number, o: WaitOptions = {}): Promise<WitnessAnswer | null> {
+  throwIfAborted(o.signal, 'witness question');
   const sock = createSocket('udp4');
-  const id = nextId++;
+  // a random id: answers to another asker (or an earlier question) on a reused port are not ours
+  const id = randomInt(1, 2 ** 31);
+  const timeoutMs = o.timeoutMs ?? WITNESS_TIMEOUT_MS;
+  let onAbort = (): void => undefined;
   try {
-    return await new Promise<WitnessAnswer | null>((resolve) => {
+    return await new Promise<WitnessAnswer | null>((resolve, reject) => {
       const timer = setTimeout(() => resolve(null), timeoutMs);
+      onAbort = () => {
+        clearTimeout(timer);
+        reject(new AbortedError('witness question', { cause: o.signal?.reason }));
+      };
+      o.signal?.addEventListener('abort', onAbort, { once: true });
       sock.on('message', (buf) => {
         try {
           const a = JSON.parse(buf.toString()) as WitnessAnswer;
@@ -85,11 +114,15 @@ export async function askWitness(witness: HostPort, about: string, windowMs: num
           /* not ours */
         }
       });
-      sock.on('error', () => resolve(null));
+      sock.on('error', () => {
+        clearTimeout(timer);
+        resolve(null);
+      });
       const ask: Ask = { t: 'ask', id, about, windowMs };
       sock.send(JSON.stringify(ask), witness.port, witness.host);
     });
   } finally {
+    o.signal?.removeEventListener('abort', onAbort);
     sock.close();
   }
 }

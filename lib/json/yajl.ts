@@ -5,6 +5,18 @@
  * `/` left alone, a final newline after the top-level value.
  */
 
+import { ColoXlError } from '../errors.js';
+
+/**
+ * A call yajl_gen refuses (its yajl_gen_status): `status` is yajl's name for it, or `unbalanced`
+ * for a close without its open, which yajl leaves undefined. A bug in the caller, never input.
+ */
+export class YajlGenError extends ColoXlError {
+  constructor(readonly status: 'generation_complete' | 'keys_must_be_strings' | 'unbalanced', message: string) {
+    super(`JSON_GEN_${status.toUpperCase()}`, `yajl_gen: ${message}`);
+  }
+}
+
 type State = 'start' | 'map_start' | 'map_key' | 'map_val' | 'array_start' | 'in_array' | 'complete';
 
 /** A string as yajl_string_encode writes it (no '/' escaping, non-ASCII passed through). */
@@ -57,14 +69,14 @@ export class YajlGen {
   }
 
   private ensureValid(): void {
-    if (this.top() === 'complete') throw new Error('yajl_gen: generation already complete');
+    if (this.top() === 'complete') throw new YajlGenError('generation_complete', 'generation already complete');
   }
 
   /** Writes an already-encoded JSON atom (number, string literal, true/false/null). */
   raw(atom: string): this {
     this.ensureValid();
     const s = this.top();
-    if ((s === 'map_start' || s === 'map_key') && !atom.startsWith('"')) throw new Error('yajl_gen: map keys must be strings');
+    if ((s === 'map_start' || s === 'map_key') && !atom.startsWith('"')) throw new YajlGenError('keys_must_be_strings', 'map keys must be strings');
     this.insertSep();
     this.insertWhitespace();
     this.out += atom;
@@ -96,41 +108,39 @@ export class YajlGen {
   }
 
   mapOpen(): this {
-    this.ensureValid();
-    this.insertSep();
-    this.insertWhitespace();
-    this.state.push('map_start');
-    this.out += this.beautify ? '{\n' : '{';
-    return this;
+    return this.open('map_start', '{');
   }
 
   mapClose(): this {
-    if (this.depth === 0) throw new Error('yajl_gen: unbalanced map close');
-    this.state.pop();
-    if (this.beautify) this.out += '\n';
-    this.appended();
-    this.insertWhitespace();
-    this.out += '}';
-    this.finalNewline();
-    return this;
+    return this.close('map', '}');
   }
 
   arrayOpen(): this {
-    this.ensureValid();
-    this.insertSep();
-    this.insertWhitespace();
-    this.state.push('array_start');
-    this.out += this.beautify ? '[\n' : '[';
-    return this;
+    return this.open('array_start', '[');
   }
 
   arrayClose(): this {
-    if (this.depth === 0) throw new Error('yajl_gen: unbalanced array close');
+    return this.close('array', ']');
+  }
+
+  // yajl_gen_map_open / yajl_gen_array_open
+  private open(state: 'map_start' | 'array_start', bracket: string): this {
+    this.ensureValid();
+    this.insertSep();
+    this.insertWhitespace();
+    this.state.push(state);
+    this.out += this.beautify ? `${bracket}\n` : bracket;
+    return this;
+  }
+
+  // yajl_gen_map_close / yajl_gen_array_close
+  private close(what: 'map' | 'array', bracket: string): this {
+    if (this.depth === 0) throw new YajlGenError('unbalanced', `unbalanced ${what} close`);
     this.state.pop();
     if (this.beautify) this.out += '\n';
     this.appended();
     this.insertWhitespace();
-    this.out += ']';
+    this.out += bracket;
     this.finalNewline();
     return this;
   }

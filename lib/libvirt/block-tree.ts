@@ -4,6 +4,7 @@
  * builder hands QEMU for the same disks. References are resolved: `dev='hda' index='0'` becomes
  * the guest disk's own image, `blockdev='e1'` stays a reference to the node with id e1.
  */
+import { InternalError } from '../errors.js';
 import { COLO_NS } from './colo-xml.js';
 import { domainXmlToXlCfg } from './domxml.js';
 import { parseXml, type XmlElement } from './xml.js';
@@ -38,7 +39,8 @@ export function qemuDriverOfFormat(format: string): string {
 
 const child = (el: XmlElement, local: string): XmlElement => {
   const c = el.children.find((x) => x.local === local);
-  if (!c) throw new Error(`<${el.name}> has no <${local}>`);
+  // the XML → xl.cfg reader has checked the document: a missing child is a bug here
+  if (!c) throw new InternalError(`<${el.name}> has no <${local}>`);
   return c;
 };
 

@@ -22,16 +22,17 @@
  * direct-io-safe, trusted, specification, the qdisk/standalone backend), so that
  * cfg → XML → cfg keeps every key.
  */
+import { ColoXlError } from '../errors.js';
 import type { DeviceDisk, DiskBackend, DiskSpecification } from '../libxl/types/disk.js';
 import { type AttrList, type XmlElement, XmlWriter } from './xml.js';
 
 export const COLO_NS = 'urn:colo-xl:libvirt:colo:1';
 export const COLO_PREFIX = 'colo';
 
-export class DomXmlError extends Error {
+/** A domain that cannot be converted either way (the message says what and where). */
+export class DomXmlError extends ColoXlError {
   constructor(message: string) {
-    super(message);
-    this.name = 'DomXmlError';
+    super('LIBVIRT_DOMXML', message);
   }
 }
 

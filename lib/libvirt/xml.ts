@@ -4,11 +4,12 @@
  * subset a libvirt document uses is refused with its line and column (DOCTYPE, unknown entities,
  * mismatched tags, duplicate attributes, undeclared prefixes) rather than being guessed at.
  */
+import { ColoXlError } from '../errors.js';
 
-export class XmlError extends Error {
+/** The XML is malformed or outside the subset read (the message gives line and column). */
+export class XmlError extends ColoXlError {
   constructor(message: string) {
-    super(message);
-    this.name = 'XmlError';
+    super('LIBVIRT_XML', message);
   }
 }
 

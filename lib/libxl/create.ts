@@ -6,7 +6,8 @@
  */
 import type { DomainConfig } from './types/domain-config.js';
 import { deviceDiskCopy, type DeviceDisk } from './types/disk.js';
-import { deviceDiskSetdefault, type StatFn } from './dm/disk-backend.js';
+import { deviceDiskSetdefault } from './disk.js';
+import { libxlHost, type StatFn } from './ctx.js';
 import { buildDeviceModelArgsNew, type DeviceModelArgs, type DeviceModelOptions } from './dm/device-model.js';
 
 /** libxl_checkpointed_stream. */
@@ -34,7 +35,13 @@ function withColoRestore(d: DomainConfig, enable: boolean): DomainConfig {
 
 // do_domain_create, from the saved copy to the device model's arguments
 function doDomainCreate(saved: DomainConfig, opts: CreateOptions): CreatedDomain {
-  const disks = saved.disks.map((disk) => deviceDiskSetdefault(disk, saved.c_info.type, opts.stat));
+  // libxl__domain_config_setdefault: each disk's defaults, here on a copy (the saved config stays as given)
+  const host = libxlHost(opts.stat ? { stat: opts.stat } : {});
+  const disks = saved.disks.map((disk) => {
+    const d = deviceDiskCopy(disk);
+    deviceDiskSetdefault(host, 0, d, false, saved.c_info.type);
+    return d;
+  });
   return { saved, disks, dm: buildDeviceModelArgsNew(saved, disks, opts) };
 }
 

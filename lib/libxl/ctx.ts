@@ -4,17 +4,22 @@
  */
 import { statSync, type Stats } from 'node:fs';
 import type { Xenstore } from '../xenstore/api.js';
-import { LibxlLogger } from './errors.js';
+import type { Logger } from '../util/log.js';
+import { libxlLog, type LibxlLog } from './log.js';
+
+/** stat(2) as libxl uses it: Stats, or a thrown errno error. */
+export type StatFn = (path: string) => Stats;
 
 /** The part of a libxl context that needs no xenstore (disk defaults, device-model arguments). */
 export interface LibxlHost {
-  log: LibxlLogger;
+  /** libxl's LOG: the caller's logger, scoped `libxl` (see lib/libxl/log.ts). */
+  log: LibxlLog;
   /** libxl__xen_script_dir_path (XEN_SCRIPT_DIR). */
   scriptDir: string;
   /** The domain this toolstack runs in (libxl__get_domid); 0 for dom0. */
   toolstackDomid: number;
   /** stat(2), replaceable so tests can describe files that are not on this machine. */
-  stat(path: string): Stats;
+  stat: StatFn;
 }
 
 export interface LibxlCtx extends LibxlHost {
@@ -29,17 +34,18 @@ export interface LibxlCtx extends LibxlHost {
 }
 
 export interface LibxlCtxOptions {
-  log?: LibxlLogger;
+  /** Where libxl's messages go (libxlLineLogger gives xl's stderr lines); silent by default. */
+  logger?: Logger;
   userdataDir?: string;
   scriptDir?: string;
   toolstackDomid?: number;
-  stat?: (path: string) => Stats;
+  stat?: StatFn;
   pipeline?: boolean;
 }
 
 export function libxlHost(opts: LibxlCtxOptions = {}): LibxlHost {
   return {
-    log: opts.log ?? new LibxlLogger(),
+    log: libxlLog(opts.logger),
     scriptDir: opts.scriptDir ?? '/etc/xen/scripts',
     toolstackDomid: opts.toolstackDomid ?? 0,
     stat: opts.stat ?? ((p) => statSync(p)),

@@ -2,11 +2,13 @@
  * The generic device layer of libxl (libxl_device.c): where a device lives in xenstore, how it is
  * written (one transaction, libxl's permissions and order) and how it is taken away.
  */
-import type { WatchEvent, XsOps } from '../xenstore/api.js';
+import { WaitTimeoutError } from '../errors.js';
+import { bounded, type WaitOptions } from '../util/wait.js';
+import type { XsOps } from '../xenstore/api.js';
 import { XsError, type XsPerm } from '../xenstore/messages.js';
 import type { LibxlCtx } from './ctx.js';
 import { domainPath, libxlPath } from './domain.js';
-import { ERROR_TIMEDOUT, LibxlError } from './errors.js';
+import { ERROR_FAIL, ERROR_TIMEDOUT, LibxlError } from './errors.js';
 
 /** libxl__device: one device of one domain, with the kinds of its two halves. */
 export interface LibxlDevice {
@@ -141,7 +143,7 @@ async function rmIfThere(tx: XsOps, path: string): Promise<void> {
   try {
     await tx.rm(path);
   } catch (e) {
-    if (!(e instanceof XsError && e.code === 'ENOENT')) throw e;
+    if (!(e instanceof XsError && e.errnoName === 'ENOENT')) throw e;
   }
 }
 
@@ -176,25 +178,36 @@ export async function deviceDestroy(ctx: LibxlCtx, d: LibxlDevice): Promise<void
   });
 }
 
-/** Waits until `path` reads as one of `states`; ERROR_TIMEDOUT after `timeoutMs`. */
-export async function waitForState(
-  ctx: LibxlCtx,
-  path: string,
-  states: readonly number[],
-  timeoutMs: number,
-): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  const watch = await ctx.xs.watch(path);
-  try {
-    for (;;) {
-      const now = await ctx.xs.tryRead(path);
-      if (now !== undefined && states.includes(Number(now))) return Number(now);
-      const left = deadline - Date.now();
-      const ev: WatchEvent | undefined = left > 0 ? await watch.next(left) : undefined;
-      if (ev === undefined) throw new LibxlError(ERROR_TIMEDOUT, `timed out waiting for ${path} to become ${states.join(' or ')} (it is ${now ?? 'missing'})`);
+/**
+ * libxl__wait_for_backend's loop over a xenstore watch: resolves with the state once `path` reads
+ * as one of `states`. Fails with WaitTimeoutError after `opts.timeoutMs` (none: no bound),
+ * AbortedError when `opts.signal` fires, LibxlError(ERROR_FAIL) if the connection closes.
+ */
+export async function waitForState(ctx: LibxlCtx, path: string, states: readonly number[], opts: WaitOptions = {}): Promise<number> {
+  return bounded(`xenstore ${path} to become ${states.join(' or ')}`, opts, async (signal) => {
+    const watch = await ctx.xs.watch(path);
+    try {
+      for (;;) {
+        const now = await ctx.xs.tryRead(path);
+        if (now !== undefined && states.includes(Number(now))) return Number(now);
+        if ((await watch.next({ signal })) === undefined) throw new LibxlError(ERROR_FAIL, `xenstore closed while waiting for ${path} (it is ${now ?? 'missing'})`);
+      }
+    } finally {
+      await watch.close();
     }
-  } finally {
-    await watch.close();
+  });
+}
+
+/**
+ * A libxl device wait that may run out of time: its own timeout (not the caller's abort) is what
+ * libxl's callbacks see as ERROR_TIMEDOUT, so it becomes that LibxlError, the timeout as cause.
+ */
+export async function waitForDeviceState(ctx: LibxlCtx, path: string, states: readonly number[], opts: WaitOptions): Promise<number> {
+  try {
+    return await waitForState(ctx, path, states, opts);
+  } catch (e) {
+    if (e instanceof WaitTimeoutError) throw new LibxlError(ERROR_TIMEDOUT, e.message, { cause: e });
+    throw e;
   }
 }
 
@@ -209,7 +222,7 @@ export type RemoveForce = 'off' | 'auto' | 'on';
  * libxl__initiate_device_generic_remove: tell the backend to go (online=0, state=Closing), wait
  * for it to reach Closed, then remove the nodes.
  */
-export async function deviceGenericRemove(ctx: LibxlCtx, d: LibxlDevice, force: RemoveForce, timeoutMs: number): Promise<void> {
+export async function deviceGenericRemove(ctx: LibxlCtx, d: LibxlDevice, force: RemoveForce, opts: WaitOptions): Promise<void> {
   const p = devicePaths(d);
   if (force !== 'on') {
     const present = await ctx.xs.transaction(async (tx) => {
@@ -220,7 +233,7 @@ export async function deviceGenericRemove(ctx: LibxlCtx, d: LibxlDevice, force: 
     });
     if (present) {
       try {
-        await waitForState(ctx, `${p.backend}/state`, [XenbusState.Closed], timeoutMs);
+        await waitForDeviceState(ctx, `${p.backend}/state`, [XenbusState.Closed], opts);
       } catch (e) {
         if (!(e instanceof LibxlError) || e.rc !== ERROR_TIMEDOUT) throw e;
         if (force === 'off') throw ctx.log.fail(e.rc, 'libxl_device.c:device_backend_callback', `unable to remove device with path ${p.backend}`, d.domid);

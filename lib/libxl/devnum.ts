@@ -2,6 +2,7 @@
  * Virtual disk names and device numbers (libxl_internal.c / libxl_utils.c), as libxl 4.17 maps
  * them: xvd (with the extended numbering), hd, sd, d<N>p<M> and bare numbers.
  */
+import { strtoul } from '../util/cstr.js';
 
 export interface DiskDevNumber {
   /** The device number written to xenstore (the devid), or -1 when libxl refuses the name. */
@@ -13,40 +14,9 @@ export interface DiskDevNumber {
 
 const INVALID: DiskDevNumber = { devid: -1, disk: -1, partition: -1 };
 
-/**
- * C strtoul(s, &end, base) for base 0 or 10: blanks, a sign, digits (base 0 also takes 0x and
- * a leading 0 for octal). `end` is 0 when there are no digits, as C sets end back to s.
- */
-function strtoul0Base(s: string, base0: 0 | 10): { value: bigint; end: number; overflow: boolean } {
-  let i = 0;
-  while (i < s.length && ' \t\n\v\f\r'.includes(s[i]!)) i++;
-  let neg = false;
-  if (s[i] === '+' || s[i] === '-') neg = s[i++] === '-';
-  let base: number = base0 === 0 ? 10 : base0;
-  if (base0 === 0 && s[i] === '0' && (s[i + 1] === 'x' || s[i + 1] === 'X') && /[0-9a-fA-F]/.test(s[i + 2] ?? '')) {
-    base = 16;
-    i += 2;
-  } else if (base0 === 0 && s[i] === '0') {
-    base = 8;
-  }
-  const start = i;
-  let v = 0n;
-  let overflow = false;
-  for (; i < s.length; i++) {
-    const d = parseInt(s[i]!, 36);
-    if (Number.isNaN(d) || d >= base) break;
-    v = v * BigInt(base) + BigInt(d);
-    if (v > ULONG_MAX) overflow = true;
-  }
-  if (i === start) return { value: 0n, end: 0, overflow: false };
-  if (overflow) return { value: ULONG_MAX, end: i, overflow };
-  return { value: neg ? BigInt.asUintN(64, -v) : v, end: i, overflow };
-}
-const ULONG_MAX = 0xffffffffffffffffn;
-
 /** sscanf "%i" over a whole field, as `d%ip%i%c` needs it (an int, signs allowed). */
 function scanInt(s: string): { value: number; end: number } | null {
-  const r = strtoul0Base(s, 0);
+  const r = strtoul(s, 0);
   if (r.end === 0) return null;
   return { value: Number(BigInt.asIntN(32, r.value)), end: r.end };
 }
@@ -56,9 +26,9 @@ function scanInt(s: string): { value: number; end: number } | null {
  * in a signed long, so "-6" passes as -6 (and becomes a partition number).
  */
 function strtoulMax(s: string, max: number): { value: number; end: number } | null {
-  const r = strtoul0Base(s, 10);
+  const r = strtoul(s, 10);
   const pl = BigInt.asIntN(64, r.value);
-  if (r.overflow || pl > BigInt(max)) return null;
+  if (r.erange || pl > BigInt(max)) return null;
   return { value: Number(BigInt.asIntN(32, pl)), end: r.end };
 }
 
@@ -80,8 +50,11 @@ function virtdiskMatches(vdev: string, prefix: string, maxIndex: number, maxPart
   return { disk, partition: r.value };
 }
 
-// libxl__device_disk_dev_number
-export function diskDevNumber(vdev: string | null): DiskDevNumber {
+/**
+ * libxl__device_disk_dev_number. `wantDisk` is a caller passing pdisk/ppartition: libxl then
+ * refuses a bare device number (it says nothing about the disk index), as the device model does.
+ */
+export function deviceDiskDevNumber(vdev: string | null, wantDisk = false): DiskDevNumber {
   if (vdev === null) return INVALID;
 
   // sscanf(vdev, "d%ip%i%n") consuming the whole name, disk < 2^20, partition < 256
@@ -95,9 +68,9 @@ export function diskDevNumber(vdev: string | null): DiskDevNumber {
   }
 
   // a bare number is the devid itself (strtoul base 0, up to INT_MAX; "" is 0)
-  const num = strtoul0Base(vdev, 0);
-  if (!num.overflow && num.end === vdev.length && num.value <= 0x7fffffffn) {
-    return { devid: Number(num.value), disk: -1, partition: -1 };
+  const num = strtoul(vdev, 0);
+  if (!num.erange && num.end === vdev.length && num.value <= 0x7fffffffn) {
+    return wantDisk ? INVALID : { devid: Number(num.value), disk: -1, partition: -1 };
   }
 
   const hd = virtdiskMatches(vdev, 'hd', 3, 63);

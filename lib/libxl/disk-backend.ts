@@ -3,6 +3,7 @@
  * tried in that order and the first that accepts the disk wins.
  */
 import type { Stats } from 'node:fs';
+import { strerror } from '../util/errno.js';
 import type { LibxlHost } from './ctx.js';
 import { ERROR_INVAL } from './errors.js';
 import type { DeviceDisk, DiskBackend } from './types/disk.js';
@@ -48,18 +49,6 @@ function diskTryBackend(ctx: LibxlHost, disk: DeviceDisk, st: Stats | undefined,
   }
 }
 
-/** strerror() for the errno codes a stat can give. */
-function strerror(e: NodeJS.ErrnoException): string {
-  const texts: Record<string, string> = {
-    ENOENT: 'No such file or directory',
-    EACCES: 'Permission denied',
-    ENOTDIR: 'Not a directory',
-    ELOOP: 'Too many levels of symbolic links',
-    ENAMETOOLONG: 'File name too long',
-  };
-  return texts[e.code ?? ''] ?? e.message;
-}
-
 // libxl__device_disk_set_backend
 export function deviceDiskSetBackend(ctx: LibxlHost, disk: DeviceDisk): DiskBackend {
   let st: Stats | undefined;
@@ -76,7 +65,7 @@ export function deviceDiskSetBackend(ctx: LibxlHost, disk: DeviceDisk): DiskBack
     try {
       st = ctx.stat(disk.pdev_path ?? '');
     } catch (e) {
-      throw ctx.log.fail(ERROR_INVAL, WHERE, `Disk vdev=${disk.vdev} failed to stat: ${disk.pdev_path}: ${strerror(e as NodeJS.ErrnoException)}`);
+      throw ctx.log.fail(ERROR_INVAL, WHERE, `Disk vdev=${disk.vdev} failed to stat: ${disk.pdev_path}: ${strerror((e as NodeJS.ErrnoException).code) ?? (e as Error).message}`);
     }
   }
   const candidates: DiskBackend[] = disk.backend !== 'unknown' ? [disk.backend] : ['phy', 'qdisk', 'tap', 'standalone'];

@@ -2,7 +2,7 @@
  * Disks read back from xenstore (libxl_disk.c): from libxl's own copy of the backend keys, listed
  * per domain, and the state `xl block-list` shows.
  */
-import { diskDevNumber } from './devnum.js';
+import { deviceDiskDevNumber } from './devnum.js';
 import { deviceDiskInit, type DeviceDisk, type DiskBackend } from './types/disk.js';
 import type { LibxlCtx } from './ctx.js';
 import { backendPathParseDomid, frontendPath, libxlDevicePath } from './device.js';
@@ -120,7 +120,7 @@ export async function diskFromXenstore(ctx: LibxlCtx, libxlDevPath: string, ops:
 
 // libxl_vdev_to_device_disk
 export async function vdevToDeviceDisk(ctx: LibxlCtx, domid: number, vdev: string): Promise<DeviceDisk> {
-  const devid = diskDevNumber(vdev).devid;
+  const devid = deviceDiskDevNumber(vdev).devid;
   if (devid < 0) throw new LibxlError(ERROR_INVAL, `invalid vdev ${vdev}`);
   return diskFromXenstore(ctx, libxlDevicePath(domid, devid, 'vbd'));
 }
@@ -154,7 +154,7 @@ export interface DiskInfo {
 
 // libxl_device_disk_getinfo
 export async function deviceDiskGetinfo(ctx: LibxlCtx, domid: number, disk: DeviceDisk): Promise<DiskInfo> {
-  const devid = diskDevNumber(disk.vdev).devid;
+  const devid = deviceDiskDevNumber(disk.vdev).devid;
   const fe = frontendPath(domid, devid, 'vbd');
   const lp = libxlDevicePath(domid, devid, 'vbd');
   const backend = await ctx.xs.tryRead(`${lp}/backend`);

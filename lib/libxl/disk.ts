@@ -3,7 +3,7 @@
  * transaction, read back from libxl's own copy, listed and removed.
  */
 import { deviceDiskSetBackend } from './disk-backend.js';
-import { diskDevNumber } from './devnum.js';
+import { deviceDiskDevNumber } from './devnum.js';
 import { diskJsonFields } from './json-disk.js';
 import { deviceDiskCopy, type DeviceDisk, type DiskBackend, type DiskFormat } from './types/disk.js';
 import type { LibxlCtx, LibxlHost } from './ctx.js';
@@ -12,15 +12,17 @@ import {
   deviceGenericAdd,
   deviceGenericRemove,
   devicePaths,
-  waitForState,
+  waitForDeviceState,
   XenbusState,
   type Kvs,
   type LibxlDevice,
   type RemoveForce,
 } from './device.js';
-import { domainType, resolveDomid, type DomainType } from './domain.js';
+import { domainType, resolveDomid } from './domain.js';
+import type { DomainType } from './types/domain-config.js';
 import { updateDomainConfiguration } from './userdata.js';
 import { ERROR_DEVICE_EXISTS, ERROR_FAIL, ERROR_INVAL, LibxlError } from './errors.js';
+import { throwIfAborted, type WaitOptions } from '../util/wait.js';
 
 const DISK_C = 'libxl_disk.c';
 
@@ -30,16 +32,17 @@ export { deviceDiskGetinfo, deviceDiskList, diskFromXenstore, vdevToDeviceDisk, 
 export const DEVICE_TIMEOUT_MS = 10_000;
 
 /**
- * libxl__device_disk_setdefault. The backend domain must already be a domid (see
- * resolveDiskBackend): that is the one step that needs xenstore, so callers without one (the
- * device-model builder) can use the rest.
+ * libxl__device_disk_setdefault, on `disk` itself. Its first step, libxl__resolve_domid of
+ * backend=, needs xenstore and so is resolveDiskBackend, which a LibxlCtx caller runs first; a
+ * host without xenstore (a device-model builder: `create -N`, devmodel-args, the demo) has no
+ * domain to resolve a name against and refuses it.
  */
-export function deviceDiskSetdefault(host: LibxlHost, domid: number, disk: DeviceDisk, hotplug: boolean, type: DomainType | 'invalid'): void {
+export function deviceDiskSetdefault(host: LibxlHost, domid: number, disk: DeviceDisk, hotplug: boolean, type: DomainType): void {
   const where = `${DISK_C}:libxl__device_disk_setdefault`;
-  disk.discard_enable ??= !!disk.readwrite;
-  disk.colo_enable ??= false;
-  disk.colo_restore_enable ??= false;
-  disk.trusted ??= true;
+  if (disk.backend_domname !== null && !('xs' in host)) {
+    throw host.log.fail(ERROR_INVAL, where, `backend domain ${disk.backend_domname}: driver domains are not supported without xenstore`, domid);
+  }
+  deviceDiskDefboolsSetdefault(disk);
 
   if (disk.specification === 'unknown') disk.specification = 'xen';
   if (disk.specification === 'xen' && disk.transport !== 'unknown') {
@@ -64,6 +67,14 @@ export function deviceDiskSetdefault(host: LibxlHost, domid: number, disk: Devic
   disk.backend = deviceDiskSetBackend(host, disk);
 }
 
+/** The libxl_defbool_setdefault calls libxl__device_disk_setdefault opens with. */
+export function deviceDiskDefboolsSetdefault(disk: DeviceDisk): void {
+  disk.discard_enable ??= !!disk.readwrite;
+  disk.colo_enable ??= false;
+  disk.colo_restore_enable ??= false;
+  disk.trusted ??= true;
+}
+
 // libxl__resolve_domid, as libxl__device_disk_setdefault calls it: backend= names a domain
 export async function resolveDiskBackend(ctx: LibxlCtx, disk: DeviceDisk): Promise<void> {
   disk.backend_domid = await resolveDomid(ctx, disk.backend_domname, disk.backend_domid);
@@ -73,7 +84,7 @@ const BACKEND_KINDS: Partial<Record<DiskBackend, string>> = { phy: 'vbd', tap: '
 
 // libxl__device_from_disk
 export function deviceFromDisk(ctx: LibxlHost, domid: number, disk: DeviceDisk): LibxlDevice {
-  const devid = diskDevNumber(disk.vdev).devid;
+  const devid = deviceDiskDevNumber(disk.vdev).devid;
   if (devid === -1) {
     throw ctx.log.fail(ERROR_INVAL, `${DISK_C}:libxl__device_from_disk`, `Invalid or unsupported virtual disk identifier ${disk.vdev}`, domid);
   }
@@ -162,12 +173,21 @@ export function diskXenstoreEntries(ctx: LibxlHost, domid: number, disk: DeviceD
   return { back, front };
 }
 
-export interface DiskAddOptions {
+/**
+ * How deviceDiskAdd runs. The wait for the backend is bounded by `timeoutMs` (libxl's
+ * LIBXL_INIT_TIMEOUT, DEVICE_TIMEOUT_MS, when unset; a timeout is LibxlError ERROR_TIMEDOUT) and
+ * given up with AbortedError when `signal` fires.
+ */
+export interface DiskAddOptions extends WaitOptions {
   /** Update the domain's saved configuration (libxl_device_disk_add does; domain creation does not). */
   updateJson?: boolean;
   /** Wait for the backend to connect (XenbusStateConnected); false returns after the commit. */
   wait?: boolean;
-  timeoutMs?: number;
+}
+
+/** The caller's wait with libxl's device timeout when it gives none. */
+function deviceWait(opts: WaitOptions): WaitOptions {
+  return { ...opts, timeoutMs: opts.timeoutMs ?? DEVICE_TIMEOUT_MS };
 }
 
 /**
@@ -176,6 +196,7 @@ export interface DiskAddOptions {
  * backend. Fills in the disk's defaults as libxl does; returns the device it wrote.
  */
 export async function deviceDiskAdd(ctx: LibxlCtx, domid: number, disk: DeviceDisk, opts: DiskAddOptions = {}): Promise<LibxlDevice> {
+  throwIfAborted(opts.signal, 'libxl_device_disk_add');
   const updateJson = opts.updateJson ?? true;
   const diskSaved = deviceDiskCopy(disk);
   const type = await domainType(ctx, domid);
@@ -202,7 +223,7 @@ export async function deviceDiskAdd(ctx: LibxlCtx, domid: number, disk: DeviceDi
     return dev;
   });
 
-  if (opts.wait ?? true) await waitDeviceConnection(ctx, device, opts.timeoutMs ?? DEVICE_TIMEOUT_MS);
+  if (opts.wait ?? true) await waitDeviceConnection(ctx, device, deviceWait(opts));
   return device;
 }
 
@@ -212,10 +233,10 @@ function diskJsonObject(disk: DeviceDisk): Record<string, unknown> {
 }
 
 // libxl__wait_device_connection: the backend has to come up
-async function waitDeviceConnection(ctx: LibxlCtx, device: LibxlDevice, timeoutMs: number): Promise<void> {
+async function waitDeviceConnection(ctx: LibxlCtx, device: LibxlDevice, opts: WaitOptions): Promise<void> {
   const be = devicePaths(device).backend;
   try {
-    await waitForState(ctx, `${be}/state`, [XenbusState.Connected], timeoutMs);
+    await waitForDeviceState(ctx, `${be}/state`, [XenbusState.Connected], opts);
   } catch (e) {
     if (e instanceof LibxlError) ctx.log.log('error', 'libxl_device.c:device_backend_callback', `unable to add device with path ${be}`, device.domid);
     throw e;
@@ -224,11 +245,13 @@ async function waitDeviceConnection(ctx: LibxlCtx, device: LibxlDevice, timeoutM
 
 /**
  * libxl_device_disk_safe_remove (`off`), libxl_device_disk_remove (`auto`) and
- * libxl_device_disk_destroy (`on`); see RemoveForce. The saved configuration forgets the disk
- * once it is gone.
+ * libxl_device_disk_destroy (`on`); see RemoveForce. The wait for the backend to close is bounded
+ * as deviceDiskAdd's (DEVICE_TIMEOUT_MS, libxl's LIBXL_DESTROY_TIMEOUT, when unset). The saved
+ * configuration forgets the disk once it is gone.
  */
-export async function deviceDiskRemove(ctx: LibxlCtx, domid: number, disk: DeviceDisk, force: RemoveForce, timeoutMs = DEVICE_TIMEOUT_MS): Promise<void> {
+export async function deviceDiskRemove(ctx: LibxlCtx, domid: number, disk: DeviceDisk, force: RemoveForce, opts: WaitOptions = {}): Promise<void> {
+  throwIfAborted(opts.signal, 'libxl_device_disk_remove');
   const dev = deviceFromDisk(ctx, domid, disk);
-  await deviceGenericRemove(ctx, dev, force, timeoutMs);
+  await deviceGenericRemove(ctx, dev, force, deviceWait(opts));
   await updateDomainConfiguration(ctx, domid, 'disks', disk.vdev, undefined);
 }

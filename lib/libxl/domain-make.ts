@@ -6,7 +6,8 @@
 import { yajlStringify } from '../json/value.js';
 import type { XsPerm } from '../xenstore/messages.js';
 import type { LibxlCtx } from './ctx.js';
-import { domainPath, libxlPath, setDomainConfiguration, type DomainType } from './domain.js';
+import { domainPath, libxlPath, setDomainConfiguration } from './domain.js';
+import type { DomainType } from './types/domain-config.js';
 import { withDomainUserdataLock } from './userdata.js';
 
 export interface DomainMakeInfo {

@@ -7,8 +7,7 @@ import { join } from 'node:path';
 import type { XsOps } from '../xenstore/api.js';
 import type { LibxlCtx } from './ctx.js';
 import { ERROR_FAIL, ERROR_INVAL, ERROR_JSON_CONFIG_EMPTY, LibxlError } from './errors.js';
-
-export type DomainType = 'hvm' | 'pv' | 'pvh';
+import type { DomainType } from './types/domain-config.js';
 
 // libxl__xs_get_dompath
 export function domainPath(domid: number): string {

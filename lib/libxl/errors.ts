@@ -1,7 +1,8 @@
 /**
- * libxl's error codes (libxl_error in libxl_types.idl) and its log line, so colo-xl fails with
- * the same codes and words as libxl.
+ * libxl's error codes (libxl_error in libxl_types.idl), so colo-xl fails with the same numbers
+ * as libxl, and the one error class a libxl port throws.
  */
+import { ColoXlError } from '../errors.js';
 
 export const ERROR_NONSPECIFIC = -1;
 export const ERROR_VERSION = -2;
@@ -21,41 +22,26 @@ export const ERROR_LOCK_FAIL = -15;
 export const ERROR_JSON_CONFIG_EMPTY = -16;
 export const ERROR_DEVICE_EXISTS = -17;
 
-/** A libxl call that failed: `rc` is the libxl error code it returns. */
-export class LibxlError extends Error {
+// libxl_error's names, indexed by -rc (the IDL's enum order)
+const ERROR_NAMES = [
+  undefined, 'NONSPECIFIC', 'VERSION', 'FAIL', 'NI', 'NOMEM', 'INVAL', 'BADFAIL', 'GUEST_TIMEDOUT', 'TIMEDOUT',
+  'NOPARAVIRT', 'NOT_READY', 'OSEVENT_REG_FAIL', 'BUFFERFULL', 'UNKNOWN_CHILD', 'LOCK_FAIL', 'JSON_CONFIG_EMPTY',
+  'DEVICE_EXISTS',
+] as const;
+
+/** The stable code of a libxl error number: `LIBXL_ERROR_FAIL` for ERROR_FAIL (-3), and so on. */
+export function libxlErrorCode(rc: number): string {
+  const name = ERROR_NAMES[-rc];
+  return name === undefined ? 'LIBXL_ERROR_UNKNOWN' : `LIBXL_ERROR_${name}`;
+}
+
+/** A libxl call that failed: `rc` is the libxl error number it returns, `code` its name. */
+export class LibxlError extends ColoXlError {
   constructor(
     readonly rc: number,
     message: string,
+    options?: ErrorOptions,
   ) {
-    super(message);
-    this.name = 'LibxlError';
-  }
-}
-
-export type LogLevel = 'debug' | 'verbose' | 'detail' | 'progress' | 'info' | 'notice' | 'warn' | 'error' | 'critical';
-
-const LEVELS: LogLevel[] = ['debug', 'verbose', 'detail', 'progress', 'info', 'notice', 'warn', 'error', 'critical'];
-
-/**
- * Where libxl's messages go. xl prints warnings and errors (more with -v), each as
- * `libxl: <level>: <file>:<function>: [Domain <d>:]<message>`; the C line number is left out.
- */
-export class LibxlLogger {
-  readonly lines: string[] = [];
-  constructor(
-    private readonly write: (line: string) => void = () => {},
-    private readonly minimum: LogLevel = 'warn',
-  ) {}
-
-  log(level: LogLevel, where: string, message: string, domid?: number): void {
-    const line = `libxl: ${level}: ${where}: ${domid === undefined ? '' : `Domain ${domid}:`}${message}\n`;
-    this.lines.push(line);
-    if (LEVELS.indexOf(level) >= LEVELS.indexOf(this.minimum)) this.write(line);
-  }
-
-  /** Logs at error level and returns the error to throw, so a port reads `throw log.fail(...)`. */
-  fail(rc: number, where: string, message: string, domid?: number): LibxlError {
-    this.log('error', where, message, domid);
-    return new LibxlError(rc, message);
+    super(libxlErrorCode(rc), message, options);
   }
 }

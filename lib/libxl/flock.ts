@@ -5,7 +5,8 @@
  * other. Node has no flock binding; libc's is called through koffi (an optional dependency).
  */
 import { closeSync, constants, fstatSync, openSync, statSync, unlinkSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { AbortedError, WaitTimeoutError } from '../errors.js';
+import { sleep, throwIfAborted, type WaitOptions } from '../util/wait.js';
 import { ERROR_LOCK_FAIL, LibxlError } from './errors.js';
 
 const LOCK_EX = 2;
@@ -17,7 +18,6 @@ const EWOULDBLOCK = 11;
 export class FlockUnavailableError extends LibxlError {
   constructor(readonly path: string, reason: string) {
     super(ERROR_LOCK_FAIL, `cannot lock ${path}: flock(2) is not available (${reason}); install the optional dependency koffi`);
-    this.name = 'FlockUnavailableError';
   }
 }
 
@@ -25,7 +25,6 @@ export class FlockUnavailableError extends LibxlError {
 export class FlockError extends LibxlError {
   constructor(readonly path: string, message: string) {
     super(ERROR_LOCK_FAIL, message);
-    this.name = 'FlockError';
   }
 }
 
@@ -51,9 +50,11 @@ async function loadLibc(path: string): Promise<Libc> {
   }
 }
 
-export interface LockFileOptions {
-  /** Abandons the wait (libxl waits for as long as it takes). */
-  signal?: AbortSignal;
+/**
+ * How long to wait for a busy lock: libxl waits for as long as it takes (no `timeoutMs`); a
+ * timeout is WaitTimeoutError, `signal` firing AbortedError.
+ */
+export interface LockFileOptions extends WaitOptions {
   /** Called once if the lock is not free at the first try, before waiting for it. */
   onWait?: () => void;
   /** How often a busy lock is tried again (default 20 ms). */
@@ -75,9 +76,11 @@ export class LockFile {
    */
   static async acquire(path: string, opts: LockFileOptions = {}): Promise<LockFile> {
     const libc = await loadLibc(path);
+    const what = `lock file ${path}`;
+    const deadline = opts.timeoutMs === undefined ? undefined : performance.now() + opts.timeoutMs;
     let waited = false;
     for (;;) {
-      opts.signal?.throwIfAborted();
+      throwIfAborted(opts.signal, what);
       let fd: number;
       try {
         fd = openSync(path, constants.O_RDWR | constants.O_CREAT, 0o666);
@@ -94,7 +97,10 @@ export class LockFile {
             waited = true;
             opts.onWait?.();
           }
-          await sleep(opts.pollMs ?? 20, undefined, { signal: opts.signal });
+          if (deadline !== undefined && performance.now() >= deadline) throw new WaitTimeoutError(what, opts.timeoutMs!);
+          await sleep(opts.pollMs ?? 20, { signal: opts.signal }).catch((e: unknown) => {
+            throw new AbortedError(what, { cause: (e as Error).cause });
+          });
         }
         // The holder unlinks before it closes: the file we locked may no longer be the lock.
         const mine = fstatSync(fd, { bigint: true });

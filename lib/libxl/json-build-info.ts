@@ -1,107 +1,80 @@
 /** libxl_domain_build_info_gen_json (Xen 4.17 IDL order), with the union for the domain's type. */
 
-import { MAX_GRANT_DEFAULT, PARAM_DEFAULT, type DomainConfig, type HvmBuildInfo } from './types/domain-config.js';
-import { sdlGenJson, vncGenJson } from './json.js';
-import { bitmap, defbool, element, enumv, int, memkb, str, stringList, struct, type Gen } from './json-fields.js';
+import { MAX_GRANT_DEFAULT, PARAM_DEFAULT, type BuildInfo, type DomainConfig, type HvmBuildInfo, type SpiceInfo } from './types/domain-config.js';
+import { sdlGenJson, vncGenJson } from './json-display.js';
+import { element, enumv, fields, int, str, struct, type FieldSpec, type Gen } from './json-fields.js';
+
+// libxl_spice_info_gen_json
+const SPICE: readonly FieldSpec<SpiceInfo>[] = [
+  'defbool enable', 'int port', 'int tls_port', 'str host', 'defbool disable_ticketing', 'str passwd', 'defbool agent_mouse',
+  'defbool vdagent', 'defbool clipboard_sharing', 'int usbredirection', 'str image_compression', 'str streaming_video',
+];
+
+// the type.hvm union member, up to vga (the nested structs follow in the function)
+const HVM_HEAD: readonly FieldSpec<HvmBuildInfo>[] = [
+  'str firmware', 'enum bios=unknown', 'defbool pae', 'defbool acpi_s3', 'defbool acpi_s4', 'defbool acpi_laptop_slate',
+  'defbool nx', 'defbool viridian', 'bitmap viridian_enable', 'bitmap viridian_disable', 'defbool hpet', 'defbool vpt_align',
+  'memkb mmio_hole_memkb', 'defbool altp2m', 'str system_firmware', 'str smbios_firmware', 'str acpi_firmware',
+  'enum hdtype=ide', 'defbool nographic',
+];
+// from gfx_passthru to usbdevice_list
+const HVM_TAIL: readonly FieldSpec<HvmBuildInfo>[] = [
+  'defbool gfx_passthru', 'enum gfx_passthru_kind=default', 'str serial', 'str boot', 'defbool usb', 'int usbversion',
+  'str usbdevice', 'defbool vkb_device', 'str soundhw', 'defbool xen_platform_pci', 'strings usbdevice_list',
+  'enum vendor_device=none',
+];
 
 function hvmGenJson(g: Gen, h: HvmBuildInfo): void {
-  str(g, 'firmware', h.firmware);
-  enumv(g, 'bios', h.bios, 'unknown');
-  defbool(g, 'pae', h.pae);
-  defbool(g, 'acpi_s3', h.acpi_s3);
-  defbool(g, 'acpi_s4', h.acpi_s4);
-  defbool(g, 'acpi_laptop_slate', h.acpi_laptop_slate);
-  defbool(g, 'nx', h.nx);
-  defbool(g, 'viridian', h.viridian);
-  bitmap(g, 'viridian_enable', h.viridian_enable);
-  bitmap(g, 'viridian_disable', h.viridian_disable);
-  defbool(g, 'hpet', h.hpet);
-  defbool(g, 'vpt_align', h.vpt_align);
-  memkb(g, 'mmio_hole_memkb', h.mmio_hole_memkb);
-  defbool(g, 'altp2m', h.altp2m);
-  str(g, 'system_firmware', h.system_firmware);
-  str(g, 'smbios_firmware', h.smbios_firmware);
-  str(g, 'acpi_firmware', h.acpi_firmware);
-  enumv(g, 'hdtype', h.hdtype, 'ide');
-  defbool(g, 'nographic', h.nographic);
+  fields(g, h, HVM_HEAD);
   struct(g, 'vga', () => enumv(g, 'kind', h.vga.kind, 'unknown'));
   struct(g, 'vnc', () => vncGenJson(g, h.vnc));
   str(g, 'keymap', h.keymap);
   struct(g, 'sdl', () => sdlGenJson(g, h.sdl));
-  const s = h.spice;
-  struct(g, 'spice', () => {
-    defbool(g, 'enable', s.enable);
-    int(g, 'port', s.port);
-    int(g, 'tls_port', s.tls_port);
-    str(g, 'host', s.host);
-    defbool(g, 'disable_ticketing', s.disable_ticketing);
-    str(g, 'passwd', s.passwd);
-    defbool(g, 'agent_mouse', s.agent_mouse);
-    defbool(g, 'vdagent', s.vdagent);
-    defbool(g, 'clipboard_sharing', s.clipboard_sharing);
-    int(g, 'usbredirection', s.usbredirection);
-    str(g, 'image_compression', s.image_compression);
-    str(g, 'streaming_video', s.streaming_video);
-  });
-  defbool(g, 'gfx_passthru', h.gfx_passthru);
-  enumv(g, 'gfx_passthru_kind', h.gfx_passthru_kind, 'default');
-  str(g, 'serial', h.serial);
-  str(g, 'boot', h.boot);
-  defbool(g, 'usb', h.usb);
-  int(g, 'usbversion', h.usbversion);
-  str(g, 'usbdevice', h.usbdevice);
-  defbool(g, 'vkb_device', h.vkb_device);
-  str(g, 'soundhw', h.soundhw);
-  defbool(g, 'xen_platform_pci', h.xen_platform_pci);
-  stringList(g, 'usbdevice_list', h.usbdevice_list);
-  enumv(g, 'vendor_device', h.vendor_device, 'none');
+  struct(g, 'spice', () => fields(g, h.spice, SPICE));
+  fields(g, h, HVM_TAIL);
   if (h.ms_vm_genid.some((b) => b !== 0)) {
     g.string('ms_vm_genid').arrayOpen();
     for (const b of h.ms_vm_genid) g.integer(b);
     g.arrayClose();
   }
-  stringList(g, 'serial_list', h.serial_list);
+  fields(g, h, ['strings serial_list']);
   struct(g, 'rdm', () => undefined);
-  memkb(g, 'rdm_mem_boundary_memkb', h.rdm_mem_boundary_memkb);
-  int(g, 'mca_caps', h.mca_caps);
+  fields(g, h, ['memkb rdm_mem_boundary_memkb', 'int mca_caps']);
 }
+
+// libxl_domain_build_info: up to the grant limits, whose default is a named constant
+const BUILD_HEAD: readonly FieldSpec<BuildInfo>[] = [
+  'int max_vcpus', 'bitmap avail_vcpus', 'enum tsc_mode=default', 'memkb max_memkb', 'memkb target_memkb',
+  'memkb video_memkb', 'memkb shadow_memkb', 'int rtc_timeoffset', 'str exec_ssid_label', 'defbool localtime',
+  'defbool disable_migrate',
+];
+// from max_grant_version to extra_hvm
+const BUILD_DM: readonly FieldSpec<BuildInfo>[] = [
+  'int max_grant_version=-1', 'enum device_model_version=unknown', 'defbool device_model_stubdomain',
+  'memkb stubdomain_memkb', 'str stubdomain_kernel', 'str stubdomain_cmdline', 'str stubdomain_ramdisk', 'str device_model',
+  'str device_model_ssid_label', 'str device_model_user', 'strings extra', 'strings extra_pv', 'strings extra_hvm',
+];
+// from claim_mode to tee
+const BUILD_BOOT: readonly FieldSpec<BuildInfo>[] = [
+  'defbool claim_mode', 'int event_channels', 'str kernel', 'str cmdline', 'str ramdisk', 'str device_tree', 'defbool acpi',
+  'str bootloader', 'strings bootloader_args', 'enum timer_mode=unknown', 'defbool nested_hvm', 'defbool apic',
+  'defbool dm_restrict', 'enum tee=none',
+];
 
 // libxl_domain_build_info_gen_json
 export function buildInfoGenJson(g: Gen, d: DomainConfig): void {
   const b = d.b_info;
-  int(g, 'max_vcpus', b.max_vcpus);
-  bitmap(g, 'avail_vcpus', b.avail_vcpus);
-  enumv(g, 'tsc_mode', b.tsc_mode, 'default');
-  memkb(g, 'max_memkb', b.max_memkb);
-  memkb(g, 'target_memkb', b.target_memkb);
-  memkb(g, 'video_memkb', b.video_memkb);
-  memkb(g, 'shadow_memkb', b.shadow_memkb);
-  int(g, 'rtc_timeoffset', b.rtc_timeoffset);
-  str(g, 'exec_ssid_label', b.exec_ssid_label);
-  defbool(g, 'localtime', b.localtime);
-  defbool(g, 'disable_migrate', b.disable_migrate);
+  fields(g, b, BUILD_HEAD);
   int(g, 'max_grant_frames', b.max_grant_frames, MAX_GRANT_DEFAULT);
   int(g, 'max_maptrack_frames', b.max_maptrack_frames, MAX_GRANT_DEFAULT);
-  int(g, 'max_grant_version', b.max_grant_version, -1);
-  enumv(g, 'device_model_version', b.device_model_version, 'unknown');
-  defbool(g, 'device_model_stubdomain', b.device_model_stubdomain);
-  memkb(g, 'stubdomain_memkb', b.stubdomain_memkb);
-  str(g, 'stubdomain_kernel', b.stubdomain_kernel);
-  str(g, 'stubdomain_cmdline', b.stubdomain_cmdline);
-  str(g, 'stubdomain_ramdisk', b.stubdomain_ramdisk);
-  str(g, 'device_model', b.device_model);
-  str(g, 'device_model_ssid_label', b.device_model_ssid_label);
-  str(g, 'device_model_user', b.device_model_user);
-  stringList(g, 'extra', b.extra);
-  stringList(g, 'extra_pv', b.extra_pv);
-  stringList(g, 'extra_hvm', b.extra_hvm);
+  fields(g, b, BUILD_DM);
   const sp = b.sched_params;
   struct(g, 'sched_params', () => {
     for (const k of ['weight', 'cap', 'period', 'budget', 'extratime', 'slice', 'latency'] as const) int(g, k, sp[k], PARAM_DEFAULT);
   });
   if (b.ioports.length > 0) {
     g.string('ioports').arrayOpen();
-    for (const p of b.ioports) element(g, () => { int(g, 'first', p.first); int(g, 'number', p.number); });
+    for (const p of b.ioports) element(g, () => fields(g, p, ['int first', 'int number']));
     g.arrayClose();
   }
   if (b.irqs.length > 0) {
@@ -109,37 +82,12 @@ export function buildInfoGenJson(g: Gen, d: DomainConfig): void {
     for (const i of b.irqs) g.integer(i);
     g.arrayClose();
   }
-  defbool(g, 'claim_mode', b.claim_mode);
-  int(g, 'event_channels', b.event_channels);
-  str(g, 'kernel', b.kernel);
-  str(g, 'cmdline', b.cmdline);
-  str(g, 'ramdisk', b.ramdisk);
-  str(g, 'device_tree', b.device_tree);
-  defbool(g, 'acpi', b.acpi);
-  str(g, 'bootloader', b.bootloader);
-  stringList(g, 'bootloader_args', b.bootloader_args);
-  enumv(g, 'timer_mode', b.timer_mode, 'unknown');
-  defbool(g, 'nested_hvm', b.nested_hvm);
-  defbool(g, 'apic', b.apic);
-  defbool(g, 'dm_restrict', b.dm_restrict);
-  enumv(g, 'tee', b.tee, 'none');
+  fields(g, b, BUILD_BOOT);
   const type = d.c_info.type;
   if (type === 'hvm') struct(g, 'type.hvm', () => hvmGenJson(g, b.hvm));
-  else if (type === 'pv') struct(g, 'type.pv', () => defbool(g, 'e820_host', b.pv.e820_host));
-  else if (type === 'pvh') {
-    struct(g, 'type.pvh', () => {
-      defbool(g, 'pvshim', b.pvh.pvshim);
-      str(g, 'pvshim_path', b.pvh.pvshim_path);
-      str(g, 'pvshim_cmdline', b.pvh.pvshim_cmdline);
-      str(g, 'pvshim_extra', b.pvh.pvshim_extra);
-    });
-  }
-  struct(g, 'arch_arm', () => {
-    enumv(g, 'gic_version', b.gic_version, 'default');
-    enumv(g, 'vuart', b.vuart, 'unknown');
-  });
-  struct(g, 'arch_x86', () => defbool(g, 'msr_relaxed', b.msr_relaxed));
-  enumv(g, 'altp2m', b.altp2m, 'disabled');
-  int(g, 'vmtrace_buf_kb', b.vmtrace_buf_kb);
-  defbool(g, 'vpmu', b.vpmu);
+  else if (type === 'pv') struct(g, 'type.pv', () => fields(g, b.pv, ['defbool e820_host']));
+  else if (type === 'pvh') struct(g, 'type.pvh', () => fields(g, b.pvh, ['defbool pvshim', 'str pvshim_path', 'str pvshim_cmdline', 'str pvshim_extra']));
+  struct(g, 'arch_arm', () => fields(g, b, ['enum gic_version=default', 'enum vuart=unknown']));
+  struct(g, 'arch_x86', () => fields(g, b, ['defbool msr_relaxed']));
+  fields(g, b, ['enum altp2m=disabled', 'int vmtrace_buf_kb', 'defbool vpmu']);
 }

@@ -47,3 +47,32 @@ export function struct(g: Gen, key: string, body: () => void): void {
   body();
   g.mapClose();
 }
+
+type FieldKind = 'str' | 'int' | 'defbool' | 'memkb' | 'bitmap' | 'strings' | 'enum';
+type Key<T> = Extract<keyof T, string>;
+
+/**
+ * One field of a struct's gen_json, as the IDL lists it: `<kind> <field>` or, for an int or enum
+ * whose default is not 0, `<kind> <field>=<default>`. A list of them in IDL order is the whole
+ * generated function for a flat struct.
+ */
+export type FieldSpec<T> = `${FieldKind} ${Key<T>}` | `${'int' | 'enum'} ${Key<T>}=${string}`;
+
+/** Writes `obj`'s fields as the IDL's generated *_gen_json does, each omitted at its default. */
+export function fields<T>(g: Gen, obj: T, specs: readonly FieldSpec<T>[]): void {
+  const values = obj as Record<string, unknown>;
+  for (const spec of specs) {
+    const [kind, field] = spec.split(' ') as [FieldKind, string];
+    const [key, dflt] = field.split('=') as [string, string | undefined];
+    const v = values[key];
+    switch (kind) {
+      case 'str': str(g, key, v as string | null); break;
+      case 'int': int(g, key, v as number | bigint, dflt === undefined ? 0 : BigInt(dflt)); break;
+      case 'defbool': defbool(g, key, v as boolean | null); break;
+      case 'memkb': memkb(g, key, v as bigint); break;
+      case 'bitmap': bitmap(g, key, v as Iterable<number> | null); break;
+      case 'strings': stringList(g, key, v as string[] | null); break;
+      case 'enum': enumv(g, key, v as string, dflt ?? ''); break;
+    }
+  }
+}

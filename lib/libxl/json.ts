@@ -9,9 +9,10 @@ import type { DeviceDisk } from './types/disk.js';
 import { YajlGen } from '../json/yajl.js';
 import type { DeviceChannel, DeviceNic, DeviceUsbctrl, DeviceUsbdev, DeviceVfb } from './types/devices.js';
 import { NIC_TAIL_FIELDS } from './types/devices.js';
-import { NIL_UUID, type ActionOnShutdown, type DomainConfig, type SdlInfo, type VncInfo } from './types/domain-config.js';
+import { NIL_UUID, type ActionOnShutdown, type DomainConfig } from './types/domain-config.js';
+import { sdlGenJson, vncGenJson } from './json-display.js';
 import { buildInfoGenJson } from './json-build-info.js';
-import { defbool, element, enumv, int, str, struct, type Gen } from './json-fields.js';
+import { defbool, element, enumv, fields, int, str, struct, type FieldSpec, type Gen } from './json-fields.js';
 
 function action(g: Gen, key: string, v: ActionOnShutdown): void {
   if (v !== 'destroy') g.string(key).string(v);
@@ -24,40 +25,18 @@ export function deviceDiskGenJson(g: Gen, disk: DeviceDisk): void {
   g.mapClose();
 }
 
-// libxl_vnc_info_gen_json
-export function vncGenJson(g: Gen, v: VncInfo): void {
-  defbool(g, 'enable', v.enable);
-  str(g, 'listen', v.listen);
-  str(g, 'passwd', v.passwd);
-  int(g, 'display', v.display);
-  defbool(g, 'findunused', v.findunused);
-}
-
-// libxl_sdl_info_gen_json
-export function sdlGenJson(g: Gen, s: SdlInfo): void {
-  defbool(g, 'enable', s.enable);
-  defbool(g, 'opengl', s.opengl);
-  str(g, 'display', s.display);
-  str(g, 'xauthority', s.xauthority);
-}
-
 const hex2 = (n: number): string => n.toString(16).padStart(2, '0');
+
+const NIC_AFTER_MAC: readonly FieldSpec<DeviceNic>[] = [
+  'str ip', 'str bridge', 'str ifname', 'str script', 'enum nictype=unknown', 'int rate_bytes_per_interval', 'int rate_interval_usecs',
+];
 
 // libxl_device_nic_gen_json
 function nicGenJson(g: Gen, n: DeviceNic): void {
   g.mapOpen();
-  str(g, 'backend_domname', n.backend_domname);
-  int(g, 'devid', n.devid, -1);
-  int(g, 'mtu', n.mtu);
-  str(g, 'model', n.model);
+  fields(g, n, ['str backend_domname', 'int devid=-1', 'int mtu', 'str model']);
   if (n.mac.some((o) => o !== 0)) g.string('mac').string(n.mac.map(hex2).join(':'));
-  str(g, 'ip', n.ip);
-  str(g, 'bridge', n.bridge);
-  str(g, 'ifname', n.ifname);
-  str(g, 'script', n.script);
-  enumv(g, 'nictype', n.nictype, 'unknown');
-  int(g, 'rate_bytes_per_interval', n.rate_bytes_per_interval);
-  int(g, 'rate_interval_usecs', n.rate_interval_usecs);
+  fields(g, n, NIC_AFTER_MAC);
   for (const f of NIC_TAIL_FIELDS) str(g, f, n.tail[f] ?? null);
   defbool(g, 'trusted', n.trusted);
   g.mapClose();
@@ -123,17 +102,9 @@ export function domainConfigGenJson(g: Gen, d: DomainConfig): void {
   const c = d.c_info;
   g.mapOpen();
   struct(g, 'c_info', () => {
-    if (c.type !== 'invalid') g.string('type').string(c.type);
-    defbool(g, 'hap', c.hap);
-    defbool(g, 'oos', c.oos);
-    str(g, 'ssid_label', c.ssid_label);
-    str(g, 'name', c.name);
+    fields(g, c, ['enum type=invalid', 'defbool hap', 'defbool oos', 'str ssid_label', 'str name']);
     if (c.uuid !== NIL_UUID) g.string('uuid').string(c.uuid);
-    str(g, 'pool_name', c.pool_name);
-    defbool(g, 'run_hotplug_scripts', c.run_hotplug_scripts);
-    defbool(g, 'driver_domain', c.driver_domain);
-    enumv(g, 'passthrough', c.passthrough, 'default');
-    defbool(g, 'xend_suspend_evtchn_compat', c.xend_suspend_evtchn_compat);
+    fields(g, c, ['str pool_name', 'defbool run_hotplug_scripts', 'defbool driver_domain', 'enum passthrough=default', 'defbool xend_suspend_evtchn_compat']);
   });
   struct(g, 'b_info', () => buildInfoGenJson(g, d));
   array(g, 'disks', d.disks, (x) => deviceDiskGenJson(g, x));
@@ -150,12 +121,7 @@ export function domainConfigGenJson(g: Gen, d: DomainConfig): void {
     int(g, 'devid', x.devid, -1);
     if (x.uuid !== null && x.uuid !== NIL_UUID) g.string('uuid').string(x.uuid);
   }));
-  array(g, 'p9s', d.p9s, (x) => element(g, () => {
-    str(g, 'backend_domname', x.backend_domname);
-    str(g, 'tag', x.tag);
-    str(g, 'path', x.path);
-    str(g, 'security_model', x.security_model);
-  }));
+  array(g, 'p9s', d.p9s, (x) => element(g, () => fields(g, x, ['str backend_domname', 'str tag', 'str path', 'str security_model'])));
   array(g, 'pvcallsifs', d.pvcallsifs, (x) => element(g, () => {
     str(g, 'backend_domname', x.backend_domname);
     int(g, 'devid', x.devid, -1);

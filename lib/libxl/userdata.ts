@@ -9,10 +9,10 @@ import type { LibxlCtx } from './ctx.js';
 import { domainPath, domainUuid, getDomainConfiguration, setDomainConfiguration, userdataPath } from './domain.js';
 import { ERROR_JSON_CONFIG_EMPTY, ERROR_LOCK_FAIL, LibxlError } from './errors.js';
 import { LockFile } from './flock.js';
+import type { WaitOptions } from '../util/wait.js';
 
-export interface UserdataLockOptions {
-  /** Abandons the wait; libxl itself waits as long as the holder keeps the lock. */
-  signal?: AbortSignal;
+/** The wait for the lock, as LockFile.acquire's (libxl itself waits as long as the holder keeps it). */
+export interface UserdataLockOptions extends WaitOptions {
   /** The domain's UUID, when the caller has it already. */
   uuid?: string;
 }
@@ -28,7 +28,8 @@ export async function lockDomainUserdata(ctx: LibxlCtx, domid: number, opts: Use
   let lock: LockFile;
   try {
     lock = await LockFile.acquire(path, {
-      signal: opts.signal,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }),
       onWait: () => ctx.log.log('debug', 'libxl_internal.c:libxl__lock_file', `waiting for ${path}, held by another process`, domid),
     });
   } catch (e) {

@@ -7,11 +7,19 @@
  * go over NBD and QEMU's own migration stream.
  */
 import type { Readable } from 'node:stream';
+import { AbortedError } from '../errors.js';
+import { asyncDispose } from '../util/dispose.js';
+import { Subscribers } from '../util/subscribers.js';
+import { throwIfAborted, type WaitOptions } from '../util/wait.js';
+import { MigrateChannelError } from './types.js';
 
 export type ChannelMessage = Record<string, unknown>;
 
-/** Splits a byte stream into JSON lines and hands each parsed object on. */
-export function readJsonLines(input: Readable, onMessage: (m: ChannelMessage) => void, onEnd: (why: string) => void): void {
+/**
+ * Splits a byte stream into JSON lines and hands each parsed object on; returns the function
+ * that stops reading (its listeners leave `input`, and `onEnd` is not called after it).
+ */
+export function readJsonLines(input: Readable, onMessage: (m: ChannelMessage) => void, onEnd: (why: string) => void): () => void {
   let buf = '';
   let ended = false;
   const end = (why: string): void => {
@@ -21,7 +29,7 @@ export function readJsonLines(input: Readable, onMessage: (m: ChannelMessage) =>
     }
   };
   input.setEncoding('utf8');
-  input.on('data', (chunk: string) => {
+  const onData = (chunk: string): void => {
     buf += chunk;
     for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
       const line = buf.slice(0, nl).trim();
@@ -36,28 +44,42 @@ export function readJsonLines(input: Readable, onMessage: (m: ChannelMessage) =>
       }
       if (typeof m === 'object' && m !== null && !Array.isArray(m)) onMessage(m as ChannelMessage);
     }
-  });
-  input.on('end', () => end('control channel closed by the other side'));
-  input.on('close', () => end('control channel closed by the other side'));
-  input.on('error', (e) => end(`control channel error: ${e.message}`));
+  };
+  const onClosed = (): void => end('control channel closed by the other side');
+  const onError = (e: Error): void => end(`control channel error: ${e.message}`);
+  input.on('data', onData);
+  input.on('end', onClosed);
+  input.on('close', onClosed);
+  input.on('error', onError);
+  return () => {
+    ended = true;
+    input.off('data', onData);
+    input.off('end', onClosed);
+    input.off('close', onClosed);
+    input.off('error', onError);
+  };
 }
+
+/** How long request() waits for a reply when the caller gives no timeoutMs. */
+export const REQUEST_TIMEOUT_MS = 120_000;
 
 /** The source's end: requests with replies, plus notices from the destination. */
 export class ControlClient {
   private waiting: { resolve: (m: ChannelMessage) => void; reject: (e: Error) => void } | null = null;
   private closedWhy: string | null = null;
-  private noticeHandlers: Array<(m: ChannelMessage) => void> = [];
-  private closeHandlers: Array<(why: string) => void> = [];
+  private readonly notices = new Subscribers<ChannelMessage>();
+  private readonly closes = new Subscribers<string>();
+  private readonly stopReading: () => void;
 
   constructor(
     input: Readable,
     private readonly write: (line: string) => void,
   ) {
-    readJsonLines(
+    this.stopReading = readJsonLines(
       input,
       (m) => {
         if ('notice' in m) {
-          for (const h of this.noticeHandlers) h(m);
+          this.notices.emit(m);
           return;
         }
         const w = this.waiting;
@@ -68,46 +90,80 @@ export class ControlClient {
         this.closedWhy = why;
         const w = this.waiting;
         this.waiting = null;
-        w?.reject(new Error(why));
-        for (const h of this.closeHandlers) h(why);
+        w?.reject(new MigrateChannelError('MIGRATE_CHANNEL_CLOSED', why));
+        this.closes.emit(why);
       },
     );
+  }
+
+  /**
+   * Stops reading the channel (the streams themselves stay the caller's); a request still
+   * waiting fails with MIGRATE_CHANNEL_CLOSED and the handlers are dropped. Idempotent.
+   */
+  close(why = 'control channel closed by this side'): void {
+    this.stopReading();
+    this.closedWhy ??= why;
+    const w = this.waiting;
+    this.waiting = null;
+    w?.reject(new MigrateChannelError('MIGRATE_CHANNEL_CLOSED', this.closedWhy));
+    this.notices.clear();
+    this.closes.clear();
+  }
+
+  async [asyncDispose](): Promise<void> {
+    this.close();
   }
 
   get closed(): string | null {
     return this.closedWhy;
   }
 
-  onNotice(h: (m: ChannelMessage) => void): void {
-    this.noticeHandlers.push(h);
+  /** Calls `h` with each notice from the destination; returns the unsubscriber. */
+  onNotice(h: (m: ChannelMessage) => void): () => void {
+    return this.notices.add(h);
   }
 
-  onClose(h: (why: string) => void): void {
-    this.closeHandlers.push(h);
+  /** Calls `h` once the channel closes; returns the unsubscriber. */
+  onClose(h: (why: string) => void): () => void {
+    return this.closes.add(h);
   }
 
-  /** Sends `{op, ...body}` and returns the reply; `{ok:false}` and a lost channel throw. */
-  async request(op: string, body: ChannelMessage = {}, timeoutMs = 120_000): Promise<ChannelMessage> {
-    if (this.closedWhy !== null) throw new Error(this.closedWhy);
-    if (this.waiting) throw new Error(`control channel: ${op} sent while a request is pending`);
+  /**
+   * Sends `{op, ...body}` and returns the reply; `{ok:false}` and a lost channel throw
+   * (MigrateChannelError). Waits at most `timeoutMs` (default 2 min); the caller's signal gives
+   * the wait up (AbortedError), and a reply that comes later is dropped.
+   */
+  async request(op: string, body: ChannelMessage = {}, o: WaitOptions = {}): Promise<ChannelMessage> {
+    throwIfAborted(o.signal, `control channel: ${op}`);
+    if (this.closedWhy !== null) throw new MigrateChannelError('MIGRATE_CHANNEL_CLOSED', this.closedWhy);
+    if (this.waiting) throw new MigrateChannelError('MIGRATE_CHANNEL_BUSY', `control channel: ${op} sent while a request is pending`);
+    const timeoutMs = o.timeoutMs ?? REQUEST_TIMEOUT_MS;
     const reply = await new Promise<ChannelMessage>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const settle = (): void => {
+        clearTimeout(timer);
+        o.signal?.removeEventListener('abort', onAbort);
+      };
+      const giveUp = (e: Error): void => {
         this.waiting = null;
-        reject(new Error(`destination gave no reply to ${op} within ${timeoutMs} ms`));
-      }, timeoutMs);
+        settle();
+        reject(e);
+      };
+      const timer = setTimeout(() => giveUp(new MigrateChannelError('MIGRATE_CHANNEL_TIMEOUT', `destination gave no reply to ${op} within ${timeoutMs} ms`)), timeoutMs);
+      const onAbort = (): void => giveUp(new AbortedError(`control channel: ${op}`, { cause: o.signal?.reason }));
+      o.signal?.addEventListener('abort', onAbort, { once: true });
       this.waiting = {
         resolve: (m) => {
-          clearTimeout(timer);
+          settle();
           resolve(m);
         },
         reject: (e) => {
-          clearTimeout(timer);
+          settle();
           reject(e);
         },
       };
       this.write(JSON.stringify({ op, ...body }) + '\n');
     });
-    if (reply.ok !== true) throw new Error(`destination: ${typeof reply.error === 'string' ? reply.error : JSON.stringify(reply)}`);
+    if (reply.ok !== true) throw new MigrateChannelError('MIGRATE_REMOTE_ERROR', `destination: ${typeof reply.error === 'string' ? reply.error : JSON.stringify(reply)}`);
     return reply;
   }
 }

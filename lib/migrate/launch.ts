@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { QMPClient } from '../qmp/client.js';
 import { QEMU_BIN } from '../qemu/process.js';
 import type { LaunchedQemu, QemuLauncher } from './receive.js';
+import { MigrateFailure } from './types.js';
 
 export const detachedLauncher: QemuLauncher = async (argv, runDir) => {
   mkdirSync(runDir, { recursive: true });
@@ -31,7 +32,7 @@ export const detachedLauncher: QemuLauncher = async (argv, runDir) => {
     qmp = await QMPClient.open(qmpPath, { retryMs: 10_000, name: 'migrate-dest' });
   } catch (e) {
     if (exitWhy === null) process.kill(pid, 'SIGKILL');
-    throw new Error(exitWhy ?? `destination QEMU: no QMP on ${qmpPath}: ${(e as Error).message}`);
+    throw new MigrateFailure('MIGRATE_QEMU_START', exitWhy ?? `destination QEMU: no QMP on ${qmpPath}: ${(e as Error).message}`, { cause: e });
   }
   const launched: LaunchedQemu = {
     pid,

@@ -9,10 +9,12 @@ import { rmSync, existsSync, mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { QMPClient } from '../qmp/client.js';
-import { freePort, QemuProcess, qemuImg } from '../qemu/process.js';
+import { freePort, QemuGroup, qemuImg } from '../qemu/process.js';
+import { scopedLogger, type Logger } from '../util/log.js';
+import { sleep } from '../util/wait.js';
 import { readJsonLines, type ChannelMessage } from './channel.js';
 import { addTlsCreds, setMigrationTls } from './tls.js';
-import type { VmDescription } from './types.js';
+import { MigrateFailure, type VmDescription } from './types.js';
 import { vmArgv } from './vm.js';
 
 /** A destination QEMU, however it was started. */
@@ -30,9 +32,9 @@ export interface LaunchedQemu {
 
 export type QemuLauncher = (argv: string[], runDir: string) => Promise<LaunchedQemu>;
 
-/** The default launcher: a child process of this one (tests, the benchmark). */
-export const childLauncher: QemuLauncher = async (argv, runDir) => {
-  const q = await QemuProcess.start(`migrate-dest-${process.pid}-${Date.now()}`, argv, runDir);
+/** A launcher of child processes of this one, in `qemus` (tests, the benchmark); the default one has its own group. */
+export const childLauncher = (qemus: QemuGroup = new QemuGroup()): QemuLauncher => async (argv, runDir) => {
+  const q = await qemus.spawn(`migrate-dest-${process.pid}-${Date.now()}`, argv, runDir);
   return {
     pid: q.pid,
     qmp: q.qmp,
@@ -54,7 +56,10 @@ export interface ReceiveOptions {
   launch?: QemuLauncher;
   /** Sees the QEMU as soon as it started (tests use it to kill it). */
   onLaunched?: (q: LaunchedQemu) => void;
-  log?: (line: string) => void;
+  /** What the destination does, step by step (`info`), scoped `migrate-receive`. */
+  logger?: Logger;
+  /** How long "finish" waits for the incoming migration to complete (default 30 s). */
+  finishTimeoutMs?: number;
 }
 
 export interface ReceiveResult {
@@ -68,8 +73,9 @@ export interface ReceiveResult {
 
 /** Serves one migration on the control channel (`input` + `write`) until it ends either way. */
 export async function migrateReceive(input: Readable, write: (line: string) => void, opts: ReceiveOptions): Promise<ReceiveResult> {
-  const log = opts.log ?? (() => undefined);
-  const launch = opts.launch ?? childLauncher;
+  const logger = scopedLogger(opts.logger, 'migrate-receive');
+  const log = (line: string): void => logger.info(line);
+  const launch = opts.launch ?? childLauncher();
   const created: string[] = [];
   let qemu: LaunchedQemu | null = null;
   let vm: VmDescription | null = null;
@@ -93,13 +99,13 @@ export async function migrateReceive(input: Readable, write: (line: string) => v
       vm = m.vm as VmDescription;
       address = typeof m.address === 'string' ? m.address : address;
       tls = m.tls === true;
-      if (tls && !opts.tlsDir) throw new Error('the source asked for TLS and migrate-receive has no --tls-dir');
+      if (tls && !opts.tlsDir) throw new MigrateFailure('MIGRATE_TLS_DIR', 'the source asked for TLS and migrate-receive has no --tls-dir');
       if (opts.diskDir) mkdirSync(opts.diskDir, { recursive: true });
       const files = vm.disks.map((d) => (opts.diskDir ? join(opts.diskDir, basename(d.file)) : d.file));
       for (const [i, d] of vm.disks.entries()) {
         const f = files[i]!;
         // never write over an image that exists: on one host it may be the source's own disk
-        if (existsSync(f)) throw new Error(`${f} exists; refusing to overwrite it`);
+        if (existsSync(f)) throw new MigrateFailure('MIGRATE_DISK_EXISTS', `${f} exists; refusing to overwrite it`);
         const back = d.backing ? ['-b', d.backing, '-F', d.backingFormat ?? d.format] : [];
         qemuImg('create', '-q', '-f', d.format, ...back, f, String(d.size));
         created.push(f);
@@ -127,7 +133,7 @@ export async function migrateReceive(input: Readable, write: (line: string) => v
       return { nbdPort, pid: qemu.pid, qmp: qemu.qmpPath, files };
     },
     incoming: async () => {
-      if (!qemu) throw new Error('incoming before prepare');
+      if (!qemu) throw new MigrateFailure('MIGRATE_OUT_OF_ORDER', 'incoming before prepare');
       if (tls) await setMigrationTls(qemu.qmp, 'colo-xl-migrate-tls');
       const port = await freePort();
       const uri = `tcp:${address}:${port}`;
@@ -136,13 +142,13 @@ export async function migrateReceive(input: Readable, write: (line: string) => v
       return { uri };
     },
     finish: async () => {
-      if (!qemu) throw new Error('finish before prepare');
-      const deadline = Date.now() + 30_000;
+      if (!qemu) throw new MigrateFailure('MIGRATE_OUT_OF_ORDER', 'finish before prepare');
+      const deadline = Date.now() + (opts.finishTimeoutMs ?? 30_000);
       for (;;) {
         const st = await qemu.qmp.execute<{ status?: string }>('query-migrate');
         if (st.status === 'completed') break;
-        if (st.status === 'failed' || Date.now() > deadline) throw new Error(`incoming migration ${st.status ?? 'not started'}`);
-        await new Promise((r) => setTimeout(r, 10));
+        if (st.status === 'failed' || Date.now() > deadline) throw new MigrateFailure('MIGRATE_INCOMING_FAILED', `incoming migration ${st.status ?? 'not started'}`);
+        await sleep(10);
       }
       await qemu.qmp.execute('nbd-server-stop');
       const s = await qemu.qmp.execute<{ status: string }>('query-status');
@@ -174,8 +180,8 @@ export async function migrateReceive(input: Readable, write: (line: string) => v
           }
           const h = handlers[op];
           try {
-            if (!h) throw new Error(`unknown request ${op}`);
-            if (tornDown) throw new Error('destination already torn down');
+            if (!h) throw new MigrateFailure('MIGRATE_UNKNOWN_REQUEST', `unknown request ${op}`);
+            if (tornDown) throw new MigrateFailure('MIGRATE_TORN_DOWN', 'destination already torn down');
             const reply = await h(m);
             write(JSON.stringify({ ok: true, ...reply }) + '\n');
             if (op === 'finish' && qemu) {

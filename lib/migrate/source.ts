@@ -9,9 +9,11 @@
  */
 import type { QMPClient } from '../qmp/client.js';
 import type { QmpEvent } from '../qmp/message.js';
+import { scopedLogger, type Logger } from '../util/log.js';
+import { sleep } from '../util/wait.js';
 import type { ControlClient } from './channel.js';
 import { addTlsCreds, setMigrationTls, TLS_OBJECT_ID } from './tls.js';
-import { MigrateError, type MigrateEvent, type MigrateReport, type MigrateStep, type VmDescription } from './types.js';
+import { MigrateError, MigrateFailure, type MigrateEvent, type MigrateReport, type MigrateStep, type VmDescription } from './types.js';
 import { describeSource } from './vm.js';
 
 export interface MigrateOptions {
@@ -29,11 +31,15 @@ export interface MigrateOptions {
   migrateSpeed?: number;
   /** Directory with the client's x509 files: encrypts NBD and the memory stream. */
   tlsDir?: string;
+  /** Cancels the migration (rolled back; the MigrateError's reason says so). */
   signal?: AbortSignal;
+  /** Progress, for a management stack or the CLI: steps, disk and memory copy, rollback, the report. */
   onEvent?: (e: MigrateEvent) => void;
+  /** Diagnostics: steps as they start, what the rollback could not undo. Scoped `migrate`. */
+  logger?: Logger;
   /** Progress polling period (ms). */
   pollMs?: number;
-  /** Longest wait for the mirror to be READY or the memory to be copied (ms). */
+  /** Longest wait for the mirror to be READY or the memory to be copied (ms, default 10 min). */
   timeoutMs?: number;
 }
 
@@ -60,12 +66,12 @@ const DEFAULT_BUF_SIZE = 32 * 1024 * 1024;
 
 const jobId = (i: number): string => `colo-xl-mirror${i}`;
 const nodeName = (i: number): string => `colo-xl-mirror-target${i}`;
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Live-migrates the VM behind `opts.qmp` with its local disks; resolves with the final report. */
 export async function migrateDomain(opts: MigrateOptions): Promise<MigrateReport> {
   const { qmp, peer } = opts;
   const emit = opts.onEvent ?? (() => undefined);
+  const log = scopedLogger(opts.logger, 'migrate');
   const pollMs = opts.pollMs ?? 100;
   const timeoutMs = opts.timeoutMs ?? 600_000;
   const t0 = Date.now();
@@ -77,25 +83,32 @@ export async function migrateDomain(opts: MigrateOptions): Promise<MigrateReport
   let migrating = false;
   let tlsAdded = false;
   let peerTrouble: string | null = null;
-  peer.onNotice((m) => (peerTrouble = typeof m.reason === 'string' ? m.reason : 'destination failed'));
-  peer.onClose((why) => (peerTrouble ??= why));
+  const unsubscribe = [
+    peer.onNotice((m) => (peerTrouble = typeof m.reason === 'string' ? m.reason : 'destination failed')),
+    peer.onClose((why) => (peerTrouble ??= why)),
+  ];
   const jobEvents = qmp.listen(['BLOCK_JOB_READY', 'BLOCK_JOB_COMPLETED', 'BLOCK_JOB_CANCELLED', 'BLOCK_JOB_ERROR']);
 
   const enter = (s: MigrateStep): void => {
     step = s;
+    log.debug(`step ${s}`);
     emit({ type: 'step', step: s, at: Date.now() });
     // trouble noticed between two steps (a closed channel, a cancel) is the next step's failure
     check();
   };
   const check = (): void => {
-    if (opts.signal?.aborted) throw new Error(`cancelled on the source${opts.signal.reason ? `: ${String(opts.signal.reason)}` : ''}`);
-    if (peerTrouble !== null) throw new Error(peerTrouble);
+    if (opts.signal?.aborted) {
+      throw new MigrateFailure('MIGRATE_CANCELLED', `cancelled on the source${opts.signal.reason ? `: ${String(opts.signal.reason)}` : ''}`, { cause: opts.signal.reason });
+    }
+    if (peerTrouble !== null) throw new MigrateFailure('MIGRATE_PEER_FAILED', peerTrouble);
   };
+  // a cancel during a pause is the cancellation itself, reported as check() words it
+  const pause = (ms: number): Promise<void> => sleep(ms, { signal: opts.signal }).catch(() => check());
 
   try {
     enter('describe');
     vm = await describeSource(qmp);
-    if (vm.disks.length === 0) throw new Error('the VM has no local disk to mirror');
+    if (vm.disks.length === 0) throw new MigrateFailure('MIGRATE_NO_DISK', 'the VM has no local disk to mirror');
     wasRunning = (await qmp.execute<{ running: boolean }>('query-status')).running;
 
     enter('prepare');
@@ -135,22 +148,22 @@ export async function migrateDomain(opts: MigrateOptions): Promise<MigrateReport
     for (;;) {
       check();
       while (jobEvents.pending > 0) {
-        const e: QmpEvent | null = await jobEvents.next(0);
+        const e: QmpEvent | null = await jobEvents.next({ timeoutMs: 0 });
         if (!e) break;
         const data = (e.data ?? {}) as { device?: string; error?: string };
         if (e.event === 'BLOCK_JOB_READY' && data.device) ready.add(data.device);
-        else if (e.event !== 'BLOCK_JOB_READY') throw new Error(`${data.device ?? 'mirror job'} ended early: ${e.event}${data.error ? ` (${data.error})` : ''}`);
+        else if (e.event !== 'BLOCK_JOB_READY') throw new MigrateFailure('MIGRATE_MIRROR_FAILED', `${data.device ?? 'mirror job'} ended early: ${e.event}${data.error ? ` (${data.error})` : ''}`);
       }
       const jobs = (await qmp.execute<BlockJob[]>('query-block-jobs')).filter((j) => j.device.startsWith('colo-xl-mirror'));
       for (const [i, d] of vm.disks.entries()) {
         const j = jobs.find((x) => x.device === jobId(i));
-        if (!j) throw new Error(`mirror job of ${d.device} is gone`);
+        if (!j) throw new MigrateFailure('MIGRATE_MIRROR_FAILED', `mirror job of ${d.device} is gone`);
         bytes.set(d.device, j.offset);
         emit({ type: 'disk', device: d.device, copied: j.offset, remaining: j.len - j.offset, total: j.len, ready: j.ready, at: Date.now() });
       }
       if (jobs.length === vm.disks.length && jobs.every((j) => j.ready || ready.has(j.device))) break;
-      if (Date.now() > deadline) throw new Error(`mirror not READY within ${timeoutMs} ms`);
-      await sleep(pollMs);
+      if (Date.now() > deadline) throw new MigrateFailure('MIGRATE_TIMEOUT', `mirror not READY within ${timeoutMs} ms`);
+      await pause(pollMs);
     }
     const mirrorMs = Date.now() - tMirror;
 
@@ -180,9 +193,9 @@ export async function migrateDomain(opts: MigrateOptions): Promise<MigrateReport
         });
       }
       if (info.status === 'completed') break;
-      if (info.status === 'failed' || info.status === 'cancelled') throw new Error(`memory migration ${info.status}${info['error-desc'] ? `: ${info['error-desc']}` : ''}`);
-      if (Date.now() > tMig + timeoutMs) throw new Error(`memory migration not completed within ${timeoutMs} ms`);
-      await sleep(Math.min(pollMs, 10));
+      if (info.status === 'failed' || info.status === 'cancelled') throw new MigrateFailure('MIGRATE_MEMORY_FAILED', `memory migration ${info.status}${info['error-desc'] ? `: ${info['error-desc']}` : ''}`);
+      if (Date.now() > tMig + timeoutMs) throw new MigrateFailure('MIGRATE_TIMEOUT', `memory migration not completed within ${timeoutMs} ms`);
+      await pause(Math.min(pollMs, 10));
     }
     migrating = false;
     const migrateMs = Date.now() - tMig;
@@ -215,9 +228,10 @@ export async function migrateDomain(opts: MigrateOptions): Promise<MigrateReport
   } catch (e) {
     const reason = (e as Error).message;
     emit({ type: 'rollback', step, reason, at: Date.now() });
-    await rollback(qmp, peer, { migrating, jobsStarted, nodesAdded, tlsAdded, wasRunning, reason });
+    await rollback(qmp, peer, log, { migrating, jobsStarted, nodesAdded, tlsAdded, wasRunning, reason });
     throw new MigrateError(step, reason, { cause: e });
   } finally {
+    for (const u of unsubscribe) u();
     qmp.removeListener(jobEvents);
   }
 }
@@ -230,7 +244,7 @@ async function waitJobsGone(qmp: QMPClient, count: number, timeoutMs: number): P
     const jobs = (await qmp.execute<BlockJob[]>('query-block-jobs')).filter((j) => j.device.startsWith('colo-xl-mirror'));
     if (jobs.length === 0) return;
     // a job that failed waits to be dismissed when auto-dismiss is off; ours use the default (on)
-    if (Date.now() > deadline) throw new Error(`mirror jobs still listed after ${timeoutMs} ms: ${jobs.map((j) => `${j.device}:${j.status}`).join(', ')}`);
+    if (Date.now() > deadline) throw new MigrateFailure('MIGRATE_TIMEOUT', `mirror jobs still listed after ${timeoutMs} ms: ${jobs.map((j) => `${j.device}:${j.status}`).join(', ')}`);
     await sleep(10);
   }
 }
@@ -239,9 +253,12 @@ async function waitJobsGone(qmp: QMPClient, count: number, timeoutMs: number): P
 async function rollback(
   qmp: QMPClient,
   peer: ControlClient,
+  log: Logger,
   s: { migrating: boolean; jobsStarted: number; nodesAdded: number; tlsAdded: boolean; wasRunning: boolean; reason: string },
 ): Promise<void> {
-  const quiet = async (p: Promise<unknown>): Promise<void> => void (await p.catch(() => undefined));
+  // best effort: what cannot be undone is logged, and the next step is tried all the same
+  const quiet = async (p: Promise<unknown>): Promise<void> =>
+    void (await p.catch((e: unknown) => log.warn('rollback step failed', { error: e instanceof Error ? e.message : String(e) })));
   if (s.migrating) {
     await quiet(qmp.execute('migrate_cancel'));
     const deadline = Date.now() + 10_000;
@@ -262,5 +279,5 @@ async function rollback(
     const st = await qmp.execute<{ running: boolean }>('query-status').catch(() => ({ running: true }));
     if (!st.running) await quiet(qmp.execute('cont'));
   }
-  if (peer.closed === null) await quiet(peer.request('abort', { reason: s.reason }, 15_000));
+  if (peer.closed === null) await quiet(peer.request('abort', { reason: s.reason }, { timeoutMs: 15_000 }));
 }

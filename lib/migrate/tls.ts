@@ -7,13 +7,14 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { QMPClient } from '../qmp/client.js';
 import { tlsCredsObject, type TlsEndpoint } from '../tls/x509.js';
+import { MigrateFailure } from './types.js';
 
 export const TLS_OBJECT_ID = 'colo-xl-migrate-tls';
 
 /** The files `endpoint` needs from `dir`; throws naming the first one missing. */
 export function checkTlsDir(dir: string, endpoint: TlsEndpoint): void {
   for (const f of ['ca-cert.pem', `${endpoint}-cert.pem`, `${endpoint}-key.pem`]) {
-    if (!existsSync(join(dir, f))) throw new Error(`--tls-dir ${dir}: ${f} is missing`);
+    if (!existsSync(join(dir, f))) throw new MigrateFailure('MIGRATE_TLS_DIR', `--tls-dir ${dir}: ${f} is missing`);
   }
 }
 

@@ -3,7 +3,7 @@
  * with plain QEMU): what the source tells the destination about the VM, the structured progress
  * events, the final report, and the error that names the step that failed.
  */
-import { QMPError } from '../qmp/errors.js';
+import { ColoXlError } from '../errors.js';
 
 /** One local disk of the VM as the source QEMU reports it. */
 export interface MigrateDisk {
@@ -72,12 +72,32 @@ export interface MigrateReport {
   destination: { pid: number; qmp: string };
 }
 
-export class MigrateError extends QMPError {
+/**
+ * The migration failed (and was rolled back): `step` is where, `reason` why, `cause` the failure
+ * itself (a MigrateFailure, a QMP error...). Code MIGRATE_FAILED.
+ */
+export class MigrateError extends ColoXlError {
   constructor(
     readonly step: MigrateStep,
     readonly reason: string,
-    options?: { cause?: unknown },
+    options?: ErrorOptions,
   ) {
-    super(`migration failed at step ${step}: ${reason}`, options);
+    super('MIGRATE_FAILED', `migration failed at step ${step}: ${reason}`, options);
   }
 }
+
+/**
+ * One thing that went wrong on either end, before it is reported as a MigrateError (source) or
+ * as the destination's `{ok: false}` reply. Codes: MIGRATE_CANCELLED, MIGRATE_PEER_FAILED,
+ * MIGRATE_NO_DISK, MIGRATE_MIRROR_FAILED, MIGRATE_MEMORY_FAILED, MIGRATE_TIMEOUT,
+ * MIGRATE_TLS_DIR, MIGRATE_DISK_EXISTS, MIGRATE_OUT_OF_ORDER, MIGRATE_UNKNOWN_REQUEST,
+ * MIGRATE_TORN_DOWN, MIGRATE_INCOMING_FAILED, MIGRATE_QEMU_START.
+ */
+export class MigrateFailure extends ColoXlError {}
+
+/**
+ * The control channel failed: MIGRATE_CHANNEL_CLOSED (the other side went), MIGRATE_CHANNEL_TIMEOUT
+ * (no reply in time), MIGRATE_CHANNEL_BUSY (a request while one is pending), MIGRATE_REMOTE_ERROR
+ * (the destination answered `{ok: false}`).
+ */
+export class MigrateChannelError extends ColoXlError {}

@@ -8,12 +8,25 @@
  * xs_check_watch() until EAGAIN.
  */
 import koffi from 'koffi';
+import { ColoXlError } from '../errors.js';
+import { asyncDispose } from '../util/dispose.js';
 import type { TransactionOptions, Xenstore, XsOps, XsWatch } from '../xenstore/api.js';
-import { XS_ERRNOS, XsError, XsTransactionConflict, isXsErrno, type XsErrno, type XsPerm } from '../xenstore/messages.js';
+import { XS_ERRNOS, XsError, XsTransactionConflict, isXsErrno, isXsError, type XsErrno, type XsPerm } from '../xenstore/messages.js';
 import { WatchQueue } from '../xenstore/watch-queue.js';
 
 const XS_PERM_READ = 1;
 const XS_PERM_WRITE = 2;
+
+/** libxenstore.so.4 (or koffi, or libc) could not be loaded: code NATIVE_LOAD_FAILED. */
+export class NativeLoadError extends ColoXlError {
+  constructor(
+    readonly library: string,
+    readonly debianPackage: string,
+    options?: ErrorOptions,
+  ) {
+    super('NATIVE_LOAD_FAILED', `cannot load ${library} (install the Debian package ${debianPackage}): ${(options?.cause as Error | undefined)?.message ?? 'unknown error'}`, options);
+  }
+}
 
 const errnoNames = new Map<number, XsErrno>(Object.entries(XS_ERRNOS).map(([k, v]) => [v, k as XsErrno]));
 
@@ -54,7 +67,7 @@ export function loadLibxenstore(): Lib {
   try {
     xs = koffi.load('libxenstore.so.4');
   } catch (e) {
-    throw new Error(`cannot load libxenstore.so.4 (install the Debian package libxenstore4): ${(e as Error).message}`);
+    throw new NativeLoadError('libxenstore.so.4', 'libxenstore4', { cause: e });
   }
   const libc = koffi.load('libc.so.6');
   permsType = koffi.struct('xs_permissions', { id: 'unsigned int', perms: 'unsigned int' });
@@ -127,7 +140,7 @@ class LibOps implements XsOps {
   }
   async tryRead(path: string): Promise<string | undefined> {
     return this.read(path).catch((e: unknown) => {
-      if (e instanceof XsError && e.code === 'ENOENT') return undefined;
+      if (isXsError(e, 'ENOENT')) return undefined;
       throw e;
     });
   }
@@ -168,11 +181,6 @@ class LibOps implements XsOps {
   }
 }
 
-export interface LibxenstoreOptions {
-  /** Socket to use: sets XENSTORED_PATH for xs_open, as libxenstore reads it from the environment. */
-  socketPath?: string;
-}
-
 export class LibxenstoreClient extends LibOps implements Xenstore {
   readonly kind = 'libxenstore';
   private readonly watches = new Map<string, WatchQueue>();
@@ -184,20 +192,16 @@ export class LibxenstoreClient extends LibOps implements Xenstore {
     super(l, h, 0);
   }
 
-  static open(opts: LibxenstoreOptions = {}): LibxenstoreClient {
+  /**
+   * xs_open(0). libxenstore takes the daemon's socket from the process environment
+   * (XENSTORED_PATH, else XENSTORED_RUNDIR/socket) and offers no call that takes a path, so
+   * which daemon answers is the environment's to say: the library never changes it.
+   */
+  static open(): LibxenstoreClient {
     const l = loadLibxenstore();
-    const saved = process.env.XENSTORED_PATH;
-    if (opts.socketPath) process.env.XENSTORED_PATH = opts.socketPath;
-    try {
-      const h = l.open(0);
-      if (!h) fail('OPEN');
-      return new LibxenstoreClient(l, h);
-    } finally {
-      if (opts.socketPath) {
-        if (saved === undefined) delete process.env.XENSTORED_PATH;
-        else process.env.XENSTORED_PATH = saved;
-      }
-    }
+    const h = l.open(0);
+    if (!h) fail('OPEN');
+    return new LibxenstoreClient(l, h);
   }
 
   async transaction<T>(fn: (tx: XsOps) => Promise<T>, opts: TransactionOptions = {}): Promise<T> {
@@ -305,5 +309,9 @@ export class LibxenstoreClient extends LibOps implements Xenstore {
     // Let a poll() in flight on the worker finish before the fd goes away.
     await new Promise((r) => setTimeout(r, this.polling ? 120 : 0));
     this.l.close(this.h);
+  }
+
+  [asyncDispose](): Promise<void> {
+    return this.close();
   }
 }

@@ -1,5 +1,22 @@
 /**
- * Spawning and supervising QEMU processes.
+ * Spawning and supervising QEMU processes: a QemuGroup owns the QEMUs it spawns.
  * @module
  */
-export { QemuProcess, pickAccel, stopAllQemus } from './process.js';
+export {
+  QemuGroup,
+  QemuProcess,
+  pickAccel,
+  commonArgs,
+  createImage,
+  qemuImg,
+  runQemuImg,
+  ioVerdict,
+  freePort,
+  DEFAULT_QEMU_PATHS,
+  QEMU_BIN,
+  QEMU_IMG,
+  QEMU_IO,
+  type QemuGroupOptions,
+  type QemuPaths,
+} from './process.js';
+export { QemuError, QemuExitedError, QemuImgError, QemuNoFreePortError } from './errors.js';

@@ -1,22 +1,32 @@
 /**
  * The QMP error hierarchy, shaped after qemu's python/qemu/qmp/error.py: every failure of the
- * client is a QMPError, and the ones that concern a command carry what was sent and received so a
- * caller can log the exact exchange.
+ * client is a QMPError (a ColoXlError), each class has its own stable `code` (the class's static
+ * `code`, e.g. `QMPTimeoutError.code === 'QMP_TIMEOUT'`), and the ones that concern a command
+ * carry what was sent and received so a caller can log the exact exchange. Aborts by a caller's
+ * AbortSignal are not QMP failures: they are the shared AbortedError.
+ * @module
  */
-import type { QmpMessage } from './message.js';
+import { ColoXlError } from '../errors.js';
+import type { QmpMessage } from './types.js';
 
-export class QMPError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
+export class QMPError extends ColoXlError {
+  /** The `code` of this class's errors; every subclass names its own. */
+  static readonly code: string = 'QMP_ERROR';
+
+  constructor(message: string, options?: ErrorOptions) {
+    // the code comes from the class actually built, so a subclass needs no constructor for it
+    super((new.target as { code?: string }).code ?? QMPError.code, message, options);
   }
 }
 
 /** The socket could not be reached, or the session could not be established on it. */
-export class ConnectError extends QMPError {}
+export class QMPConnectError extends QMPError {
+  static readonly code = 'QMP_CONNECT';
+}
 
 /** An operation was asked for in a run-state that does not allow it (e.g. execute while IDLE). */
-export class StateError extends QMPError {
+export class QMPStateError extends QMPError {
+  static readonly code = 'QMP_STATE';
   constructor(
     message: string,
     readonly state: string,
@@ -37,7 +47,8 @@ export function excerpt(text: string, max = RECEIVED_EXCERPT_CHARS): string {
  * The server broke the protocol: the session cannot be trusted any longer. `received` is the start
  * of what it sent (at most RECEIVED_EXCERPT_CHARS characters), `receivedBytes` how long it was.
  */
-export class ProtocolError extends QMPError {
+export class QMPProtocolError extends QMPError {
+  static readonly code: string = 'QMP_PROTOCOL';
   readonly received: string;
   readonly receivedBytes: number;
   constructor(message: string, received = '', options?: { cause?: unknown; receivedBytes?: number }) {
@@ -47,14 +58,24 @@ export class ProtocolError extends QMPError {
   }
 }
 
-/** The peer closed the connection (between messages); see TruncatedMessageError for mid-message. */
-export class ConnectionClosedError extends ProtocolError {}
+/** The peer closed the connection (between messages); see QMPTruncatedMessageError for mid-message. */
+export class QMPConnectionClosedError extends QMPProtocolError {
+  static readonly code = 'QMP_CONNECTION_CLOSED';
+}
 
-export class GreetingError extends ProtocolError {}
-export class NegotiationError extends ProtocolError {}
+/** The first message was no QMP greeting. */
+export class QMPGreetingError extends QMPProtocolError {
+  static readonly code = 'QMP_GREETING';
+}
+
+/** qmp_capabilities was refused or answered with something else. */
+export class QMPNegotiationError extends QMPProtocolError {
+  static readonly code = 'QMP_NEGOTIATION';
+}
 
 /** A message that is not JSON, not an object, or not shaped like a QMP message. */
-export class BadReplyError extends ProtocolError {
+export class QMPBadReplyError extends QMPProtocolError {
+  static readonly code: string = 'QMP_BAD_REPLY';
   constructor(
     message: string,
     received: string,
@@ -65,7 +86,8 @@ export class BadReplyError extends ProtocolError {
 }
 
 /** JSON nested deeper than the limit (QEMU's own parser refuses more than 1024 levels). */
-export class NestingTooDeepError extends BadReplyError {
+export class QMPNestingTooDeepError extends QMPBadReplyError {
+  static readonly code = 'QMP_NESTING_TOO_DEEP';
   constructor(
     received: string,
     readonly limit: number,
@@ -75,7 +97,8 @@ export class NestingTooDeepError extends BadReplyError {
 }
 
 /** A line longer than the limit; the reader stopped buffering it at the limit. */
-export class MessageTooLongError extends ProtocolError {
+export class QMPMessageTooLongError extends QMPProtocolError {
+  static readonly code = 'QMP_MESSAGE_TOO_LONG';
   constructor(
     head: string,
     readonly limit: number,
@@ -88,7 +111,8 @@ export class MessageTooLongError extends ProtocolError {
 }
 
 /** The peer closed the connection in the middle of a message. */
-export class TruncatedMessageError extends ProtocolError {
+export class QMPTruncatedMessageError extends QMPProtocolError {
+  static readonly code = 'QMP_TRUNCATED_MESSAGE';
   constructor(head: string, receivedBytes?: number) {
     super(`QMP: connection closed in the middle of a message: ${excerpt(head, 200)}`, head, { receivedBytes });
   }
@@ -99,7 +123,8 @@ export class TruncatedMessageError extends ProtocolError {
  * out). The QMP spec tells clients to drop these, so it is recorded (QMPClient.droppedReplies), not
  * thrown.
  */
-export class UnexpectedReplyError extends ProtocolError {
+export class QMPUnexpectedReplyError extends QMPProtocolError {
+  static readonly code = 'QMP_UNEXPECTED_REPLY';
   constructor(
     received: string,
     readonly id: unknown,
@@ -109,7 +134,8 @@ export class UnexpectedReplyError extends ProtocolError {
 }
 
 /** The server answered a command with {"error": …}. */
-export class ExecuteError extends QMPError {
+export class QMPExecuteError extends QMPError {
+  static readonly code = 'QMP_EXECUTE';
   readonly errorClass: string;
   readonly desc: string;
   constructor(
@@ -124,8 +150,12 @@ export class ExecuteError extends QMPError {
   }
 }
 
-/** The connection went away while a command was waiting for its reply. */
-export class ExecInterruptedError extends QMPError {
+/**
+ * The connection went away (or the listener was closed) while a command waited for its reply or
+ * a caller for an event; `sent` is the command, when there was one.
+ */
+export class QMPExecInterruptedError extends QMPError {
+  static readonly code = 'QMP_EXEC_INTERRUPTED';
   constructor(
     message: string,
     readonly sent?: QmpMessage,
@@ -135,18 +165,24 @@ export class ExecInterruptedError extends QMPError {
   }
 }
 
-/** No reply (or no event) within the time asked for. The session itself stays usable. */
-export class TimeoutError extends QMPError {
-  constructor(
-    message: string,
-    readonly sent?: QmpMessage,
-  ) {
-    super(message);
+/**
+ * No reply (or no event, or no greeting) within the time asked for; the session itself stays
+ * usable. `cause` is the WaitTimeoutError of the wait that ran out.
+ */
+export class QMPTimeoutError extends QMPError {
+  static readonly code = 'QMP_TIMEOUT';
+  readonly sent?: QmpMessage;
+  readonly timeoutMs?: number;
+  constructor(message: string, options?: { sent?: QmpMessage; timeoutMs?: number; cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    if (options?.sent) this.sent = options.sent;
+    if (options?.timeoutMs !== undefined) this.timeoutMs = options.timeoutMs;
   }
 }
 
 /** The QEMU on the other end lacks commands or arguments a feature needs; raised up front. */
-export class CapabilityError extends QMPError {
+export class QMPCapabilityError extends QMPError {
+  static readonly code = 'QMP_CAPABILITY';
   constructor(
     readonly feature: string,
     readonly missing: string[],

@@ -2,22 +2,31 @@
  * Event listeners, as in qemu's python/qemu/qmp/events.py: a listener is registered on a client
  * *before* the command that triggers its events, queues every matching event from then on, and is
  * consumed with `for await` or `get()`. Nothing is lost between registration and consumption.
+ * An EventHub is the registry a client keeps (listen, remove, deliver to all).
+ * @module
  */
-import { TimeoutError } from './errors.js';
-import type { QmpEvent } from './message.js';
+import { asyncDispose } from '../util/dispose.js';
+import type { WaitOptions } from '../util/wait.js';
+import { qmpBounded } from './deadline.js';
+import { QMPExecInterruptedError, QMPTimeoutError } from './errors.js';
+import type { QmpEvent } from './types.js';
 
 export type EventFilter = (event: QmpEvent) => boolean;
 
-export class EventListener implements AsyncIterable<QmpEvent> {
+export class EventListener implements AsyncIterable<QmpEvent>, AsyncDisposable {
   private readonly queue: QmpEvent[] = [];
-  private waiters: Array<{ resolve: (e: QmpEvent | null) => void }> = [];
+  private waiters: Array<(e: QmpEvent | null) => void> = [];
   private closed = false;
   readonly names: Set<string> | null;
 
-  /** `names` empty or omitted: every event. `filter` narrows further (e.g. on data.device). */
+  /**
+   * `names` empty or omitted: every event. `filter` narrows further (e.g. on data.device).
+   * `detach` is called once when the listener closes (its hub forgets it then).
+   */
   constructor(
     names?: string | Iterable<string>,
     private readonly filter?: EventFilter,
+    private readonly detach?: () => void,
   ) {
     const list = names === undefined ? [] : typeof names === 'string' ? [names] : [...names];
     this.names = list.length > 0 ? new Set(list) : null;
@@ -31,15 +40,22 @@ export class EventListener implements AsyncIterable<QmpEvent> {
   deliver(event: QmpEvent): void {
     if (this.closed || !this.accepts(event)) return;
     const waiter = this.waiters.shift();
-    if (waiter) waiter.resolve(event);
+    if (waiter) waiter(event);
     else this.queue.push(event);
   }
 
-  /** Ends the iteration (the client calls it on disconnect); queued events stay readable. */
+  /** Ends the iteration and unregisters the listener (idempotent); queued events stay readable. */
   close(): void {
+    if (this.closed) return;
     this.closed = true;
-    for (const w of this.waiters) w.resolve(null);
+    for (const w of this.waiters) w(null);
     this.waiters = [];
+    this.detach?.();
+  }
+
+  /** `await using l = client.listen(...)`: the listener goes with the scope. */
+  async [asyncDispose](): Promise<void> {
+    this.close();
   }
 
   get isClosed(): boolean {
@@ -56,34 +72,37 @@ export class EventListener implements AsyncIterable<QmpEvent> {
     return this.queue.splice(0);
   }
 
-  /** The next event; `null` once the listener is closed and empty. */
-  async next(timeoutMs?: number): Promise<QmpEvent | null> {
+  /**
+   * The next event; `null` once the listener is closed and empty. Waits at most `timeoutMs`
+   * (QMPTimeoutError; none when undefined) and until `signal` (AbortedError).
+   */
+  async next(opts: WaitOptions = {}): Promise<QmpEvent | null> {
     const queued = this.queue.shift();
     if (queued) return queued;
     if (this.closed) return null;
-    return await new Promise<QmpEvent | null>((resolve, reject) => {
-      const waiter = {
-        resolve: (e: QmpEvent | null) => {
-          if (timer) clearTimeout(timer);
-          resolve(e);
-        },
-      };
-      const timer =
-        timeoutMs === undefined
-          ? undefined
-          : setTimeout(() => {
-              this.waiters = this.waiters.filter((w) => w !== waiter);
-              const names = this.names ? [...this.names].join('|') : 'any event';
-              reject(new TimeoutError(`no ${names} within ${timeoutMs} ms`));
-            }, timeoutMs);
-      this.waiters.push(waiter);
-    });
+    const names = this.names ? [...this.names].join('|') : 'any event';
+    return await qmpBounded(
+      `QMP event ${names}`,
+      opts,
+      (signal) =>
+        new Promise<QmpEvent | null>((resolve) => {
+          const waiter = (e: QmpEvent | null): void => {
+            signal.removeEventListener('abort', drop);
+            resolve(e);
+          };
+          // a wait given up leaves no waiter behind to swallow the next event
+          const drop = (): void => void (this.waiters = this.waiters.filter((w) => w !== waiter));
+          signal.addEventListener('abort', drop, { once: true });
+          this.waiters.push(waiter);
+        }),
+      (ms, cause) => new QMPTimeoutError(`no ${names} within ${ms} ms`, { timeoutMs: ms, cause }),
+    );
   }
 
-  /** Like next(), but a closed listener is an error: for callers that need the event. */
-  async get(timeoutMs?: number): Promise<QmpEvent> {
-    const e = await this.next(timeoutMs);
-    if (e === null) throw new TimeoutError('event listener closed (connection lost) before the event arrived');
+  /** Like next(), but a closed listener is an error (QMPExecInterruptedError): for callers that need the event. */
+  async get(opts: WaitOptions = {}): Promise<QmpEvent> {
+    const e = await this.next(opts);
+    if (e === null) throw new QMPExecInterruptedError('event listener closed (connection lost) before the event arrived');
     return e;
   }
 
@@ -93,5 +112,37 @@ export class EventListener implements AsyncIterable<QmpEvent> {
       if (e === null) return;
       yield e;
     }
+  }
+}
+
+/** The listeners of one event source: what a QMP client (or a test's fake of one) keeps. */
+export class EventHub {
+  private readonly listeners = new Set<EventListener>();
+
+  /** Registers a listener now; register it before the command whose events it must see. */
+  listen(names?: string | Iterable<string>, filter?: EventFilter): EventListener {
+    const l: EventListener = new EventListener(names, filter, () => this.listeners.delete(l));
+    this.listeners.add(l);
+    return l;
+  }
+
+  /** Closes `l` (which unregisters it). */
+  removeListener(l: EventListener): void {
+    l.close();
+  }
+
+  /** Hands `event` to every listener that accepts it. */
+  deliver(event: QmpEvent): void {
+    for (const l of [...this.listeners]) l.deliver(event);
+  }
+
+  /** Closes every listener (the source is gone). */
+  closeAll(): void {
+    for (const l of [...this.listeners]) l.close();
+  }
+
+  /** How many listeners are registered. */
+  get size(): number {
+    return this.listeners.size;
   }
 }

@@ -3,7 +3,7 @@
  * how much it sends and the client must not: a line may be at most `maxLineBytes` long, and a
  * message nested at most `maxDepth` levels deep.
  */
-import { MessageTooLongError } from './errors.js';
+import { QMPMessageTooLongError } from './errors.js';
 
 export interface QmpLimits {
   /** The longest line (one message, its newline not counted) the reader accepts. Default 16 MiB. */
@@ -31,7 +31,7 @@ const HEAD_BYTES = 4096;
 export class LineSplitter {
   private parts: Buffer[] = [];
   private size = 0;
-  private failure: MessageTooLongError | null = null;
+  private failure: QMPMessageTooLongError | null = null;
   private readonly decoder = new TextDecoder('utf-8');
 
   constructor(readonly maxLineBytes = DEFAULT_MAX_LINE_BYTES) {}
@@ -65,7 +65,7 @@ export class LineSplitter {
   }
 
   /** Set once a line went over the limit. */
-  get error(): MessageTooLongError | null {
+  get error(): QMPMessageTooLongError | null {
     return this.failure;
   }
 
@@ -87,7 +87,7 @@ export class LineSplitter {
   private overflows(more: Buffer): boolean {
     if (this.size + more.length <= this.maxLineBytes) return false;
     const head = this.headOf([...this.parts, more], HEAD_BYTES);
-    this.failure = new MessageTooLongError(head, this.maxLineBytes, this.size + more.length);
+    this.failure = new QMPMessageTooLongError(head, this.maxLineBytes, this.size + more.length);
     this.parts = [];
     this.size = 0;
     return true;

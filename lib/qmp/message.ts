@@ -2,23 +2,14 @@
  * QMP wire messages: one JSON object per line (QEMU ends them with "\r\n"). A message is a plain
  * JSON object; the helpers here tell greetings, replies and events apart and check their shape,
  * as qemu's python/qemu/qmp/message.py and the reader of qmp_client.py do. Every check throws a
- * ProtocolError subclass that carries the start of the line received, never a bare TypeError or
+ * QMPProtocolError subclass that carries the start of the line received, never a bare TypeError or
  * RangeError, whatever the peer sent.
  */
-import { BadReplyError, excerpt, GreetingError, NestingTooDeepError } from './errors.js';
+import { excerpt, QMPBadReplyError, QMPGreetingError, QMPNestingTooDeepError } from './errors.js';
 import { DEFAULT_MAX_DEPTH } from './framing.js';
+import type { QmpEvent, QmpGreeting, QmpMessage } from './types.js';
 
-export type QmpMessage = Record<string, unknown>;
-
-export interface QmpGreeting {
-  QMP: { version: { qemu: { major: number; minor: number; micro: number }; package: string }; capabilities: string[] };
-}
-
-export interface QmpEvent {
-  event: string;
-  data?: Record<string, unknown>;
-  timestamp: { seconds: number; microseconds: number };
-}
+export type { QmpEvent, QmpGreeting, QmpMessage } from './types.js';
 
 export function isEvent(msg: QmpMessage): msg is QmpMessage & QmpEvent {
   return typeof msg.event === 'string';
@@ -48,7 +39,7 @@ function greetingFault(msg: QmpMessage): string | null {
 /** Checks the first message of a session; `raw` is its line, for the error. */
 export function checkGreeting(msg: QmpMessage, raw: string): QmpGreeting {
   const fault = greetingFault(msg);
-  if (fault !== null) throw new GreetingError(`expected a QMP greeting (${fault}), got ${excerpt(raw, 200)}`, raw);
+  if (fault !== null) throw new QMPGreetingError(`expected a QMP greeting (${fault}), got ${excerpt(raw, 200)}`, raw);
   return msg as unknown as QmpGreeting;
 }
 
@@ -91,24 +82,24 @@ function closingQuote(text: string, open: number): number {
 
 /** Parses one line; anything that is not a JSON object of a sane shape is a protocol violation. */
 export function parseMessage(line: string, maxDepth = DEFAULT_MAX_DEPTH): QmpMessage {
-  if (nestsDeeperThan(line, maxDepth)) throw new NestingTooDeepError(line, maxDepth);
+  if (nestsDeeperThan(line, maxDepth)) throw new QMPNestingTooDeepError(line, maxDepth);
   let value: unknown;
   try {
     value = JSON.parse(line);
   } catch (e) {
-    throw new BadReplyError(`QMP: not JSON: ${excerpt(line, 200)} (${(e as Error).message})`, line);
+    throw new QMPBadReplyError(`QMP: not JSON: ${excerpt(line, 200)} (${(e as Error).message})`, line);
   }
   if (!isObject(value)) {
-    throw new BadReplyError(`QMP: not a JSON object: ${excerpt(line, 200)}`, line);
+    throw new QMPBadReplyError(`QMP: not a JSON object: ${excerpt(line, 200)}`, line);
   }
   if ('error' in value) {
     const err = value.error;
     if (!isObject(err) || typeof err.class !== 'string' || typeof err.desc !== 'string') {
-      throw new BadReplyError(`QMP: malformed error object: ${excerpt(line, 200)}`, line);
+      throw new QMPBadReplyError(`QMP: malformed error object: ${excerpt(line, 200)}`, line);
     }
   }
   if ('event' in value && (typeof value.event !== 'string' || ('data' in value && !isObject(value.data)))) {
-    throw new BadReplyError(`QMP: malformed event: ${excerpt(line, 200)}`, line);
+    throw new QMPBadReplyError(`QMP: malformed event: ${excerpt(line, 200)}`, line);
   }
   return value;
 }

@@ -1,10 +1,11 @@
 /**
  * Capability probing: ask QEMU up front (query-commands, query-qmp-schema) whether it can do what
  * a feature needs, so that a QEMU built without replication or COLO fails at once with one clear
- * CapabilityError instead of halfway through a set-up.
+ * QMPCapabilityError instead of halfway through a set-up.
  */
+import type { WaitOptions } from '../util/wait.js';
 import type { QMPClient } from './client.js';
-import { CapabilityError } from './errors.js';
+import { QMPCapabilityError } from './errors.js';
 
 interface SchemaEntry {
   name: string;
@@ -22,9 +23,10 @@ export class QemuCapabilities {
     private readonly schema: Map<string, SchemaEntry>,
   ) {}
 
-  static async probe(qmp: QMPClient): Promise<QemuCapabilities> {
-    const cmds = await qmp.execute<Array<{ name: string }>>('query-commands');
-    const schema = await qmp.execute<SchemaEntry[]>('query-qmp-schema');
+  /** Reads the commands and the schema; `opts` bounds each of the two commands. */
+  static async probe(qmp: QMPClient, opts: WaitOptions = {}): Promise<QemuCapabilities> {
+    const cmds = await qmp.execute<Array<{ name: string }>>('query-commands', undefined, opts);
+    const schema = await qmp.execute<SchemaEntry[]>('query-qmp-schema', undefined, opts);
     return new QemuCapabilities(new Set(cmds.map((c) => c.name)), new Map(schema.map((e) => [e.name, e])));
   }
 
@@ -62,7 +64,7 @@ export class QemuCapabilities {
     return t?.members ?? [];
   }
 
-  /** Throws one CapabilityError listing everything `need` lacks. */
+  /** Throws one QMPCapabilityError listing everything `need` lacks. */
   require(feature: string, need: FeatureNeeds): void {
     const missing: string[] = [];
     for (const c of need.commands ?? []) if (!this.hasCommand(c)) missing.push(`command ${c}`);
@@ -79,7 +81,7 @@ export class QemuCapabilities {
       const have = this.migrationCapabilities();
       for (const c of need.migrationCapabilities) if (!have.has(c)) missing.push(`migration capability ${c}`);
     }
-    if (missing.length > 0) throw new CapabilityError(feature, missing);
+    if (missing.length > 0) throw new QMPCapabilityError(feature, missing);
   }
 }
 
@@ -90,30 +92,21 @@ export interface FeatureNeeds {
   migrationCapabilities?: string[];
 }
 
+/** What both ways of COLO replicate disks with: an NBD export, the HMP drive_add, the quorum child swap. */
+const DISK_REPLICATION_COMMANDS = ['nbd-server-start', 'nbd-server-add', 'nbd-server-stop', 'human-monitor-command', 'x-blockdev-change'];
+const DISK_REPLICATION_DRIVERS = ['replication', 'quorum', 'nbd'];
+
 /** The libxl-style disk replication (Xen hosts): what libxl_colo_qdisk.c sends, plus failover. */
 export const XEN_DISK_REPLICATION: FeatureNeeds = {
-  commands: [
-    'nbd-server-start',
-    'nbd-server-add',
-    'nbd-server-stop',
-    'human-monitor-command',
-    'x-blockdev-change',
-    'xen-set-replication',
-    'xen-colo-do-checkpoint',
-    'query-xen-replication-status',
-  ],
+  commands: [...DISK_REPLICATION_COMMANDS, 'xen-set-replication', 'xen-colo-do-checkpoint', 'query-xen-replication-status'],
   args: { 'xen-set-replication': ['enable', 'primary', 'failover'] },
-  blockDrivers: ['replication', 'quorum', 'nbd'],
+  blockDrivers: DISK_REPLICATION_DRIVERS,
 };
 
 /** QEMU-native COLO (KVM hosts), as seed 002's procedure drives it. */
 export const QEMU_COLO: FeatureNeeds = {
   commands: [
-    'nbd-server-start',
-    'nbd-server-add',
-    'nbd-server-stop',
-    'human-monitor-command',
-    'x-blockdev-change',
+    ...DISK_REPLICATION_COMMANDS,
     'x-colo-lost-heartbeat',
     'query-colo-status',
     'migrate',
@@ -121,13 +114,13 @@ export const QEMU_COLO: FeatureNeeds = {
     'migrate-set-parameters',
     'drive-mirror',
   ],
-  blockDrivers: ['replication', 'quorum', 'nbd'],
+  blockDrivers: DISK_REPLICATION_DRIVERS,
   migrationCapabilities: ['x-colo'],
 };
 
 /** Probes and checks in one call: the first thing every COLO entry point does. */
-export async function requireFeature(qmp: QMPClient, feature: string, need: FeatureNeeds): Promise<QemuCapabilities> {
-  const caps = await QemuCapabilities.probe(qmp);
+export async function requireFeature(qmp: QMPClient, feature: string, need: FeatureNeeds, opts: WaitOptions = {}): Promise<QemuCapabilities> {
+  const caps = await QemuCapabilities.probe(qmp, opts);
   caps.require(feature, need);
   return caps;
 }

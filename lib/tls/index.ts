@@ -2,4 +2,4 @@
  * TLS credentials for QEMU (x509 directories).
  * @module
  */
-export { makeTlsDir, isTlsDir, tlsCredsArg, tlsCredsObject, type TlsDirOptions } from './x509.js';
+export { makeTlsDir, isTlsDir, tlsCredsArg, tlsCredsObject, TlsError, OPENSSL, type TlsDirOptions, type TlsEndpoint } from './x509.js';

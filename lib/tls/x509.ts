@@ -7,6 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ColoXlError } from '../errors.js';
 
 export const OPENSSL = '/usr/bin/openssl';
 
@@ -19,10 +20,13 @@ export interface TlsDirOptions {
   days?: number;
 }
 
+/** openssl could not be run (TLS_OPENSSL_MISSING) or refused (TLS_OPENSSL_FAILED). */
+export class TlsError extends ColoXlError {}
+
 function openssl(cwd: string, ...args: string[]): void {
   const r = spawnSync(OPENSSL, args, { cwd, encoding: 'utf8' });
-  if (r.error) throw new Error(`${OPENSSL}: ${r.error.message} (install the Debian package openssl)`);
-  if (r.status !== 0) throw new Error(`openssl ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+  if (r.error) throw new TlsError('TLS_OPENSSL_MISSING', `${OPENSSL}: ${r.error.message} (install the Debian package openssl)`, { cause: r.error });
+  if (r.status !== 0) throw new TlsError('TLS_OPENSSL_FAILED', `openssl ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
 }
 
 /** Makes `dir` a QEMU x509 credentials directory: a new CA, then one server and one client cert. */

@@ -4,9 +4,10 @@
  */
 import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { sleep } from './wait.js';
 
-function alive(pid: number): boolean {
+/** Whether process `pid` exists (kill(pid, 0); EPERM: it does, and belongs to someone else). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -41,7 +42,7 @@ export class PidLock {
       } catch {
         continue;
       }
-      if (Number.isInteger(pid) && alive(pid)) return pid;
+      if (Number.isInteger(pid) && processAlive(pid)) return pid;
       try {
         unlinkSync(path);
       } catch {
@@ -51,13 +52,16 @@ export class PidLock {
     return NaN;
   }
 
-  /** Waits up to `timeoutMs` for the lock; answers the holder's pid if it never came free. */
-  static async acquire(path: string, timeoutMs: number): Promise<PidLock | number> {
+  /**
+   * Waits up to `timeoutMs` for the lock; answers the holder's pid if it never came free.
+   * `signal` gives the wait up (AbortedError).
+   */
+  static async acquire(path: string, timeoutMs: number, opts: { signal?: AbortSignal } = {}): Promise<PidLock | number> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const got = PidLock.tryAcquire(path);
       if (typeof got !== 'number' || Date.now() > deadline) return got;
-      await sleep(20);
+      await sleep(20, opts);
     }
   }
 

@@ -1,3 +1,8 @@
+/**
+ * The xenstore API every store of colo-xl offers (wire client, embedded daemon, libxenstore).
+ * @module
+ */
+import type { WaitOptions } from '../util/wait.js';
 import type { XsPerm } from './messages.js';
 
 /** One watch firing: the path that changed (as the daemon reports it) and the watch's token. */
@@ -6,12 +11,19 @@ export interface WatchEvent {
   token: string;
 }
 
-/** A registered watch: iterate it for events (the first is the initial fire), close() to unwatch. */
-export interface XsWatch extends AsyncIterable<WatchEvent> {
+/**
+ * A registered watch: iterate it for events (the first is the initial fire), close() (or
+ * `await using`) to unwatch.
+ */
+export interface XsWatch extends AsyncIterable<WatchEvent>, AsyncDisposable {
   readonly path: string;
   readonly token: string;
-  /** Next event; undefined once the watch is closed or when `timeoutMs` passes first. */
-  next(timeoutMs?: number): Promise<WatchEvent | undefined>;
+  /**
+   * The next event; undefined once the watch is closed. Fails with WaitTimeoutError when
+   * `timeoutMs` passes first, AbortedError when `signal` fires; the event it did not take stays
+   * queued for the next call.
+   */
+  next(opts?: WaitOptions): Promise<WatchEvent | undefined>;
   close(): Promise<void>;
 }
 
@@ -30,7 +42,8 @@ export interface XsOps {
   setPerms(path: string, perms: readonly XsPerm[]): Promise<void>;
 }
 
-export interface TransactionOptions {
+/** A transaction's retries and its bound (the whole transaction, every attempt together). */
+export interface TransactionOptions extends WaitOptions {
   /** How many times to run the body when the commit answers EAGAIN (default 16). */
   attempts?: number;
 }

@@ -3,6 +3,7 @@
  * message types, the header, limits, error names, path rules and permission strings.
  * Nothing here does I/O.
  */
+import { ColoXlError } from '../errors.js';
 
 /** enum xsd_sockmsg_type, Xen 4.17 numbering (20, XS_RESTRICT, was removed). */
 export const XsOp = {
@@ -83,28 +84,39 @@ export function isXsErrno(name: string): name is XsErrno {
   return Object.prototype.hasOwnProperty.call(XS_ERRNOS, name);
 }
 
-/** An ERROR reply (or a client-side failure described the same way), with what was asked. */
-export class XsError extends Error {
+/** What an XsError reports: an xsd_errors[] name, or ECONNRESET for a connection that went away. */
+export type XsErrnoName = XsErrno | 'ECONNRESET';
+
+/**
+ * An ERROR reply (or a client-side failure described the same way), with what was asked.
+ * `code` is `XS_<errno>` (XS_ENOENT, XS_EAGAIN, XS_ECONNRESET...), `errnoName` the bare name the
+ * daemon sent and `errno` its Linux number, as xs_* calls leave in errno.
+ */
+export class XsError extends ColoXlError {
   readonly errno: number;
   constructor(
-    readonly code: XsErrno | 'ETIMEDOUT' | 'ECONNRESET',
+    readonly errnoName: XsErrnoName,
     readonly op?: string,
     readonly path?: string,
     detail?: string,
   ) {
     super(
-      `xenstore ${op ?? 'request'}${path !== undefined ? ` ${path}` : ''}: ${code}${detail ? ` (${detail})` : ''}`,
+      `XS_${errnoName}`,
+      `xenstore ${op ?? 'request'}${path !== undefined ? ` ${path}` : ''}: ${errnoName}${detail ? ` (${detail})` : ''}`,
     );
-    this.name = 'XsError';
-    this.errno = code === 'ETIMEDOUT' ? 110 : code === 'ECONNRESET' ? 104 : XS_ERRNOS[code];
+    this.errno = errnoName === 'ECONNRESET' ? 104 : XS_ERRNOS[errnoName];
   }
 }
 
-/** A transaction that kept failing with EAGAIN after its allowed attempts. */
+/** Whether `e` is an XsError carrying `errno` (the test every caller of tryRead-like code makes). */
+export function isXsError(e: unknown, errno: XsErrnoName): e is XsError {
+  return e instanceof XsError && e.errnoName === errno;
+}
+
+/** A transaction that kept failing with EAGAIN after its allowed attempts (code XS_EAGAIN). */
 export class XsTransactionConflict extends XsError {
   constructor(readonly attempts: number) {
     super('EAGAIN', 'TRANSACTION_END', undefined, `conflict persisted after ${attempts} attempts`);
-    this.name = 'XsTransactionConflict';
   }
 }
 

@@ -8,10 +8,10 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { XsClient } from './client.js';
-import { XsOp, joinStrings } from './messages.js';
-import { EmbeddedXenstored } from './server/embedded.js';
-import { StateLockedError } from './server/lock.js';
+import { ColoXlError, InvalidArgumentError, WaitTimeoutError } from '../errors.js';
+import { scopedLogger, silentLogger, type Logger } from '../util/log.js';
+import { XsClient, type ClientOptions } from './client.js';
+import { XsError, XsOp, joinStrings } from './messages.js';
 import { UnixSocketTransport, XENBUS_DEVICE, XenbusDeviceTransport, defaultSocketPath } from './transport.js';
 
 export interface OpenXenstoreOptions {
@@ -39,6 +39,23 @@ export interface OpenXenstoreOptions {
   timeoutMs?: number;
   /** How long a daemon gets to answer the first request (default 2 s). */
   probeTimeoutMs?: number;
+  /**
+   * The owner of the embedded stores, needed by 'auto', 'embedded' and 'memory': an
+   * `EmbeddedStores` from `colo-xl/xenstored`, created by the program (one a process, say).
+   * Clients opened through the same one share one store per journal and see each other's
+   * watches. The wire client never loads the embedded daemon's code on its own.
+   */
+  stores?: EmbeddedStoreProvider;
+  /** Where the client (and the choice of store) is logged; scoped `xenstore <path>`. */
+  logger?: Logger;
+}
+
+/** What openXenstore asks of the owner of the embedded stores (EmbeddedStores implements it). */
+export interface EmbeddedStoreProvider {
+  /** A client of the store persisted at `statePath`, opened (or waited for) when no client has it. */
+  client(statePath: string, opts: ClientOptions & { lockWaitMs?: number }): Promise<XsClient>;
+  /** A client of a fresh in-memory store of its own, closed with the client. */
+  memory(opts: ClientOptions): XsClient;
 }
 
 /** One way of reaching the daemon that did not work, and why (an errno name and its words). */
@@ -50,17 +67,17 @@ export interface XenstoreAttempt {
 }
 
 /** No xenstore daemon could be reached; on a Xen host, `xen` says what showed Xen is there. */
-export class XenstoreUnavailableError extends Error {
+export class XenstoreUnavailableError extends ColoXlError {
   constructor(
     readonly attempts: readonly XenstoreAttempt[],
     readonly xen?: string,
   ) {
     const tried = attempts.map((a) => `${a.via === 'socket' ? 'socket' : 'device'} ${a.path}: ${a.code} (${a.reason})`).join('; ');
     super(
+      'XS_UNAVAILABLE',
       `cannot reach xenstored: ${tried}` +
         (xen ? `; Xen is present on this host (${xen}), so colo-xl will not fall back to its embedded store` : ''),
     );
-    this.name = 'XenstoreUnavailableError';
   }
 }
 
@@ -85,32 +102,6 @@ export function defaultStatePath(env: NodeJS.ProcessEnv = process.env): string {
   return join(base, 'colo-xl', 'xenstore.journal');
 }
 
-interface Lease {
-  store: EmbeddedXenstored;
-  clients: number;
-}
-
-// One embedded store per journal file per process, shared by its clients (so they see each
-// other's watches) and let go, with its lock, when the last one closes.
-const leases = new Map<string, Lease>();
-
-async function leaseEmbedded(statePath: string, waitMs: number): Promise<Lease> {
-  const deadline = Date.now() + waitMs;
-  for (;;) {
-    const held = leases.get(statePath);
-    if (held) return held;
-    try {
-      const lease = { store: new EmbeddedXenstored({ statePath }), clients: 0 };
-      leases.set(statePath, lease);
-      return lease;
-    } catch (e) {
-      // Another colo-xl process works on the store: wait for it, like a client waits for a daemon.
-      if (!(e instanceof StateLockedError) || Date.now() > deadline) throw e;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
-}
-
 const REASONS: Record<string, string> = {
   ENOENT: 'no such file',
   EACCES: 'permission denied',
@@ -122,27 +113,32 @@ const REASONS: Record<string, string> = {
   ECONNRESET: 'the daemon closed the connection',
 };
 
+/** What one way of reaching the daemon ran into, as an errno name (an XsError's, or ETIMEDOUT). */
 function attempt(via: XenstoreAttempt['via'], path: string, e: unknown, probeMs: number): XenstoreAttempt {
-  const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
+  const code = e instanceof WaitTimeoutError ? 'ETIMEDOUT' : e instanceof XsError ? e.errnoName : ((e as NodeJS.ErrnoException).code ?? 'EIO');
   const reason = code === 'ETIMEDOUT' ? `no answer within ${probeMs} ms` : (REASONS[code] ?? (e as Error).message);
   return { via, path, code, reason };
 }
 
-// The first request is the probe: a daemon that accepts but never answers is no daemon.
-async function connectSocket(path: string, timeoutMs: number, probeMs: number): Promise<XsClient> {
-  if (!statSync(path).isSocket()) throw Object.assign(new Error(`${path} is not a socket`), { code: 'ENOTSOCK' });
-  const probe = new XsClient(await UnixSocketTransport.connect(path), { timeoutMs: probeMs });
+/**
+ * The socket, probed by a first request on the connection the client then keeps: a daemon that
+ * accepts but never answers is no daemon. A failed probe closes the connection.
+ */
+async function connectSocket(path: string, timeoutMs: number, probeMs: number, logger: Logger | undefined): Promise<XsClient | XenstoreAttempt> {
+  if (!statSync(path).isSocket()) return { via: 'socket', path, code: 'ENOTSOCK', reason: REASONS.ENOTSOCK! };
+  const client = new XsClient(await UnixSocketTransport.connect(path), { timeoutMs, logger });
   try {
-    await probe.request(XsOp.IS_DOMAIN_INTRODUCED, joinStrings(['0']), 0);
-  } finally {
-    await probe.close();
+    await client.request(XsOp.IS_DOMAIN_INTRODUCED, joinStrings(['0']), 0, undefined, { timeoutMs: probeMs });
+    return client;
+  } catch (e) {
+    await client.close();
+    throw e;
   }
-  return new XsClient(await UnixSocketTransport.connect(path), { timeoutMs });
 }
 
-function openDevice(path: string, timeoutMs: number | undefined): XsClient {
-  if (!statSync(path).isCharacterDevice()) throw Object.assign(new Error(`${path} is not a character device`), { code: 'ENODEV' });
-  return new XsClient(XenbusDeviceTransport.open(path), { timeoutMs });
+function openDevice(path: string, timeoutMs: number | undefined, logger: Logger | undefined): XsClient | XenstoreAttempt {
+  if (!statSync(path).isCharacterDevice()) return { via: 'xenbus', path, code: 'ENODEV', reason: REASONS.ENODEV! };
+  return new XsClient(XenbusDeviceTransport.open(path), { timeoutMs, logger });
 }
 
 // xs_open without XS_OPEN_SOCKETONLY: the socket, then the device; every failure kept for the report
@@ -151,25 +147,34 @@ async function connectDaemon(opts: OpenXenstoreOptions, env: NodeJS.ProcessEnv, 
   const path = opts.socketPath ?? defaultSocketPath(env);
   const failed: XenstoreAttempt[] = [];
   try {
-    return await connectSocket(path, opts.timeoutMs ?? 30_000, probeMs);
+    const got = await connectSocket(path, opts.timeoutMs ?? 30_000, probeMs, opts.logger);
+    if (got instanceof XsClient) return got;
+    failed.push(got);
   } catch (e) {
-    // an XsError (the probe timed out, the daemon hung up) carries its code like an errno
     failed.push(attempt('socket', path, e, probeMs));
   }
   if (opts.socketPath) return failed;
   const device = join(root, XENBUS_DEVICE);
   try {
-    return openDevice(device, opts.timeoutMs);
+    const got = openDevice(device, opts.timeoutMs, opts.logger);
+    if (got instanceof XsClient) return got;
+    failed.push(got);
   } catch (e) {
     failed.push(attempt('xenbus', device, e, probeMs));
   }
   return failed;
 }
 
+/**
+ * A client of the daemon or of an embedded store, as `mode` says (see OpenXenstoreOptions).
+ */
 export async function openXenstore(opts: OpenXenstoreOptions = {}): Promise<XsClient> {
   const env = opts.env ?? process.env;
   const mode = opts.mode ?? 'daemon';
   const statePath = opts.statePath ?? defaultStatePath(env);
+  const log = opts.logger ? scopedLogger(opts.logger, 'xenstore') : silentLogger;
+  const stores = opts.stores;
+  if (mode !== 'daemon' && !stores) throw new InvalidArgumentError(`openXenstore mode '${mode}' needs opts.stores (an EmbeddedStores from colo-xl/xenstored)`);
   if (mode === 'auto' || mode === 'daemon') {
     const root = opts.hostRoot ?? (env.COLO_XL_HOST_ROOT || '/');
     const got = await connectDaemon(opts, env, root);
@@ -177,17 +182,10 @@ export async function openXenstore(opts: OpenXenstoreOptions = {}): Promise<XsCl
     // On a Xen host the embedded store would hold configuration the real toolstack never sees.
     const xen = xenPresence(root);
     if (mode === 'daemon' || xen) throw new XenstoreUnavailableError(got, xen);
+    log.info('no xenstored; using the embedded store', { statePath, attempts: got });
     opts.onEmbeddedFallback?.(statePath);
   }
-  if (mode === 'memory') return new EmbeddedXenstored().client({ timeoutMs: opts.timeoutMs });
-  const lease = await leaseEmbedded(statePath, opts.lockWaitMs ?? 10_000);
-  lease.clients++;
-  return lease.store.client({
-    timeoutMs: opts.timeoutMs,
-    onClose: async () => {
-      if (--lease.clients > 0) return;
-      leases.delete(statePath);
-      await lease.store.close();
-    },
-  });
+  const clientOpts = { timeoutMs: opts.timeoutMs, logger: opts.logger };
+  if (mode === 'memory') return stores!.memory(clientOpts);
+  return stores!.client(statePath, { ...clientOpts, lockWaitMs: opts.lockWaitMs ?? 10_000 });
 }

@@ -1,10 +1,10 @@
+import { ColoXlError } from '../errors.js';
 import { HEADER_SIZE, PAYLOAD_MAX, type Packet } from './messages.js';
 
-/** A header announced more than XENSTORE_PAYLOAD_MAX bytes: the stream cannot be trusted. */
-export class XsFramingError extends Error {
+/** A header announced more than XENSTORE_PAYLOAD_MAX bytes: the stream cannot be trusted (XS_FRAMING). */
+export class XsFramingError extends ColoXlError {
   constructor(readonly announced: number) {
-    super(`xenstore packet announces ${announced} payload bytes (limit ${PAYLOAD_MAX})`);
-    this.name = 'XsFramingError';
+    super('XS_FRAMING', `xenstore packet announces ${announced} payload bytes (limit ${PAYLOAD_MAX})`);
   }
 }
 

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { closeSync, openSync, read as fsRead, write as fsWrite } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { sleep } from '../util/wait.js';
 import { XsOp, type Packet } from './messages.js';
 import { PacketParser } from './parser.js';
 import { serializePacket, serializePackets } from './serializer.js';
@@ -15,6 +16,8 @@ export interface TransportHandlers {
 /** Moves whole packets to and from a xenstore daemon; the client does the rest. */
 export interface XsTransport {
   readonly kind: string;
+  /** The socket or device it reaches, for log lines (none for an in-process store). */
+  readonly path?: string;
   attach(h: TransportHandlers): void;
   send(p: Packet): void;
   close(): Promise<void>;
@@ -36,7 +39,10 @@ export class UnixSocketTransport implements XsTransport {
   private queue: Packet[] = [];
   private ended = false;
 
-  private constructor(private readonly sock: Socket) {
+  private constructor(
+    private readonly sock: Socket,
+    readonly path: string,
+  ) {
     sock.setNoDelay?.(true);
     sock.on('data', (d: Buffer) => {
       let ps: Packet[];
@@ -60,11 +66,11 @@ export class UnixSocketTransport implements XsTransport {
       const sock = connect(path);
       try {
         await once(sock, 'connect');
-        return new UnixSocketTransport(sock);
+        return new UnixSocketTransport(sock, path);
       } catch (e) {
         sock.destroy();
         if ((e as NodeJS.ErrnoException).code !== 'EAGAIN' || attempt >= 50) throw e;
-        await new Promise((r) => setTimeout(r, 2 + attempt * 2));
+        await sleep(2 + attempt * 2);
       }
     }
   }
@@ -118,13 +124,16 @@ export class XenbusDeviceTransport implements XsTransport {
   private readDone: () => void = () => undefined;
   private readonly reading: Promise<void>;
 
-  private constructor(private readonly fd: number) {
+  private constructor(
+    private readonly fd: number,
+    readonly path: string,
+  ) {
     this.reading = new Promise((resolve) => (this.readDone = resolve));
     this.readLoop();
   }
 
   static open(path = XENBUS_DEVICE): XenbusDeviceTransport {
-    return new XenbusDeviceTransport(openSync(path, 'r+'));
+    return new XenbusDeviceTransport(openSync(path, 'r+'), path);
   }
 
   attach(h: TransportHandlers): void {

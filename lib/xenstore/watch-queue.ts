@@ -1,3 +1,6 @@
+import { AbortedError, WaitTimeoutError } from '../errors.js';
+import { asyncDispose } from '../util/dispose.js';
+import type { WaitOptions } from '../util/wait.js';
 import type { WatchEvent, XsWatch } from './api.js';
 
 /**
@@ -22,20 +25,32 @@ export class WatchQueue implements XsWatch {
     else this.events.push(e);
   }
 
-  next(timeoutMs?: number): Promise<WatchEvent | undefined> {
+  next(opts: WaitOptions = {}): Promise<WatchEvent | undefined> {
     const e = this.events.shift();
     if (e || this.closed) return Promise.resolve(e);
-    return new Promise((resolve) => {
-      if (timeoutMs === undefined) return void this.waiters.push(resolve);
-      // A waiter that timed out must leave the queue, or it would swallow the next event.
-      const waiter = (ev: WatchEvent | undefined): void => {
+    const what = `xenstore watch ${this.path}`;
+    const { signal, timeoutMs } = opts;
+    if (signal?.aborted) return Promise.reject(new AbortedError(what, { cause: signal.reason }));
+    return new Promise((resolve, reject) => {
+      if (!signal && timeoutMs === undefined) return void this.waiters.push(resolve);
+      // A waiter given up must leave the queue, or it would swallow the next event.
+      const leave = (err: Error): void => {
+        const i = this.waiters.indexOf(waiter);
+        if (i >= 0) this.waiters.splice(i, 1);
+        done();
+        reject(err);
+      };
+      const onAbort = (): void => leave(new AbortedError(what, { cause: signal?.reason }));
+      const timer = timeoutMs === undefined ? undefined : setTimeout(() => leave(new WaitTimeoutError(what, timeoutMs)), timeoutMs);
+      const done = (): void => {
         clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const waiter = (ev: WatchEvent | undefined): void => {
+        done();
         resolve(ev);
       };
-      const timer = setTimeout(() => {
-        this.waiters.splice(this.waiters.indexOf(waiter), 1);
-        resolve(undefined);
-      }, timeoutMs);
+      signal?.addEventListener('abort', onAbort, { once: true });
       this.waiters.push(waiter);
     });
   }
@@ -50,6 +65,10 @@ export class WatchQueue implements XsWatch {
     if (this.closed) return;
     this.end();
     await this.unwatch();
+  }
+
+  [asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<WatchEvent> {

@@ -5,9 +5,9 @@
 
 import { atoi, strtokAll, strtoul, trimSpace } from '../util/cstr.js';
 import { deviceChannelInit, deviceVfbInit, type DeviceChannel, type DeviceUsbctrl, type DeviceUsbdev, type DeviceVfb } from '../libxl/types/devices.js';
-import type { DomainConfig, SdlInfo, VncInfo } from '../libxl/types/domain-config.js';
-import { listItem } from '../xlu/cfg/settings.js';
-import { enumFromString, toInt, type XlGetters } from './getters.js';
+import type { DomainConfig } from '../libxl/types/domain-config.js';
+import type { SdlInfo, VncInfo } from '../libxl/types/display.js';
+import { eachListItem, enumFromString, keyValuePairs, toInt, type XlGetters } from './getters.js';
 import { XlExit } from './exit.js';
 
 /**
@@ -16,15 +16,17 @@ import { XlExit } from './exit.js';
  * why, which is the nearest a program can come to a crash.
  */
 export class XlCrashes extends XlExit {
-  constructor(readonly what: string) {
-    super(1);
-    this.name = 'XlCrashes';
+  constructor(
+    readonly what: string,
+    report = '',
+  ) {
+    super(1, report);
   }
 }
 
 export function xlCrashes(g: XlGetters, what: string): never {
   g.err(`colo-xl: refusing ${what}: xl 4.17 crashes on it (SIGSEGV)\n`);
-  throw new XlCrashes(what);
+  throw new XlCrashes(what, g.report());
 }
 
 // split_string_into_pair(str, "=") (strtok: runs of '=' separate, a third field is dropped)
@@ -62,24 +64,13 @@ function parseChannel(g: XlGetters, spec: string, devid: number): DeviceChannel 
 }
 
 export function parseChannels(g: XlGetters, d: DomainConfig): void {
-  const list = g.config.getList('channel');
-  if (typeof list === 'number') return;
-  for (let i = 0; ; i++) {
-    const spec = listItem(list, i);
-    if (spec === null) break;
-    d.channels.push(parseChannel(g, spec, i));
-  }
+  eachListItem(g, 'channel', (spec, i) => d.channels.push(parseChannel(g, spec, i)));
 }
 
 // parse_config_data: vfb= (a token without '=' ends the item; unknown keys are ignored)
 function parseVfb(spec: string, devid: number): DeviceVfb {
   const vfb = deviceVfbInit(devid);
-  for (const { token } of strtokAll(spec, ',')) {
-    const p = token.replace(/^ +/, '');
-    const eq = p.indexOf('=');
-    if (eq < 0) break;
-    const k = p.slice(0, eq);
-    const v = p.slice(eq + 1);
+  for (const [k, v] of keyValuePairs(spec)) {
     if (k === 'vnc') vfb.vnc.enable = atoi(v) !== 0;
     else if (k === 'vnclisten') vfb.vnc.listen = v;
     else if (k === 'vncpasswd') vfb.vnc.passwd = v;
@@ -95,27 +86,17 @@ function parseVfb(spec: string, devid: number): DeviceVfb {
 }
 
 export function parseVfbs(g: XlGetters, d: DomainConfig): void {
-  const list = g.config.getList('vfb');
-  if (typeof list === 'number') return;
-  for (let i = 0; ; i++) {
-    const spec = listItem(list, i);
-    if (spec === null) break;
+  eachListItem(g, 'vfb', (spec, i) => {
     d.vfbs.push(parseVfb(spec, i));
     d.vkbs.push({ devid: i });
-  }
+  });
 }
 
 const USBCTRL_TYPES = ['auto', 'pv', 'devicemodel', 'qusb'];
 
 /** A list's string items, each split on "," with leading blanks dropped from every token. */
 function eachSpec(g: XlGetters, key: string, each: (tokens: string[], index: number) => void): void {
-  const list = g.config.getList(key);
-  if (typeof list === 'number') return;
-  for (let i = 0; ; i++) {
-    const spec = listItem(list, i);
-    if (spec === null) break;
-    each(strtokAll(spec, ',').map((t) => t.token.replace(/^ +/, '')), i);
-  }
+  eachListItem(g, key, (spec, i) => each(strtokAll(spec, ',').map((t) => t.token.replace(/^ +/, '')), i));
 }
 
 // parse_config_data: usbctrl= with parse_usbctrl_config (any bad token makes xl exit 1)

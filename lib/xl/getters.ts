@@ -5,16 +5,37 @@
  */
 
 import type { Defbool } from '../libxl/types/disk.js';
-import { ESRCH, type XluConfig } from '../xlu/cfg/settings.js';
+import { strtokAll } from '../util/cstr.js';
+import { ESRCH, listItem, type XluConfig } from '../xlu/cfg/settings.js';
 import { XlExit } from './exit.js';
 
 export class XlGetters {
-  constructor(readonly config: XluConfig, readonly err: (text: string) => void) {}
+  /** What this parse has printed, for the XlExit it may end in (gone with the parse). */
+  readonly #printed: string[] = [];
+  /** fprintf(stderr, text), kept for the report of a later exit. */
+  readonly err: (text: string) => void;
+
+  constructor(readonly config: XluConfig, stderr: (text: string) => void) {
+    this.err = (text) => {
+      this.#printed.push(text);
+      stderr(text);
+    };
+  }
+
+  /** What has been printed so far. */
+  report(): string {
+    return this.#printed.join('');
+  }
+
+  /** exit(status), with what was printed as the XlExit's report. */
+  exit(status: number): never {
+    throw new XlExit(status, this.report());
+  }
 
   /** fprintf(stderr, msg); exit(status) */
   fail(msg: string, status = 1): never {
     this.err(msg);
-    throw new XlExit(status);
+    this.exit(status);
   }
 
   str(k: string, dontWarn = false): string | null {
@@ -78,3 +99,48 @@ export function enumFromString(names: readonly string[], s: string): string | nu
 
 /** tolower in the C locale: ASCII letters only. */
 export const asciiLower = (s: string): string => s.replace(/[A-Z]/g, (c) => c.toLowerCase());
+
+/**
+ * parse_config_data's `for (i = 0; (buf = xlu_cfg_get_listitem(list, i)); i++)` over the list
+ * `key`: each string item with its index, up to the first item that is not a string.
+ */
+export function eachListItem(g: XlGetters, key: string, each: (item: string, index: number) => void): void {
+  const list = g.config.getList(key);
+  if (typeof list === 'number') return;
+  for (let i = 0; ; i++) {
+    const item = listItem(list, i);
+    if (item === null) break;
+    each(item, i);
+  }
+}
+
+/** The key=value pairs of one item, stopping (as xl's loops do) at the first token without "=". */
+export function keyValuePairs(spec: string): [string, string][] {
+  const out: [string, string][] = [];
+  for (const { token } of strtokAll(spec, ',')) {
+    const p = token.replace(/^ +/, '');
+    const eq = p.indexOf('=');
+    if (eq < 0) break;
+    out.push([p.slice(0, eq), p.slice(eq + 1)]);
+  }
+  return out;
+}
+
+/** How parse_config_data reads one key into a field: xlu_cfg_get_defbool, _get_long (to int) or replace_string. */
+export type KeyRead = 'defbool' | 'int' | 'string';
+
+/**
+ * A run of keys read the same three ways into one struct, in xl's order: `[how, xl.cfg key,
+ * field]`. A key that is absent (or refused by its getter) leaves its field as it was.
+ */
+export function readKeys<T>(g: XlGetters, target: T, keys: readonly (readonly [KeyRead, string, Extract<keyof T, string>])[]): void {
+  const t = target as Record<string, unknown>;
+  for (const [how, key, field] of keys) {
+    if (how === 'defbool') t[field] = g.defbool(key, t[field] as Defbool);
+    else if (how === 'string') t[field] = g.replace(key, t[field] as string | null);
+    else {
+      const l = g.long(key);
+      if (l !== null) t[field] = toInt(l);
+    }
+  }
+}

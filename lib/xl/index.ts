@@ -2,4 +2,4 @@
  * xl's parse_config_data: an xl.cfg file to a libxl domain config, with xl's exact messages and exit statuses.
  * @module
  */
-export { parseConfigData, XlExit, SUPPORTED_KEYS, type ParseConfigOptions, type XlGlobals } from './parse.js';
+export { parseConfigData, XlExit, XlCrashes, SUPPORTED_KEYS, type ParseConfigOptions, type XlGlobals } from './parse.js';

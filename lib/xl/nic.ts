@@ -5,20 +5,23 @@
 
 import { strtokAll, strtoul } from '../util/cstr.js';
 import { deviceNicInit, NIC_TAIL_FIELDS, type DeviceNic, type NicTailField } from '../libxl/types/devices.js';
-import { XlExit } from './exit.js';
 
 const UINT32_MAX = 0xffffffffn;
 const UINT64_MAX = 2n ** 64n - 1n;
 
 export interface NicParseIo {
   err: (text: string) => void;
+  /** xl's exit(status) (XlGetters.exit). */
+  exit: (status: number) => never;
   /** The config's source name (libxlu's config_source). */
   source: string;
 }
 
-// xlu__vif_err
-const vifErr = (io: NicParseIo, msg: string, rate: string): void =>
+// xlu__vif_err, then the EINVAL or EOVERFLOW xl exits 1 on
+function vifFail(io: NicParseIo, msg: string, rate: string): never {
   io.err(`${io.source}: config parsing error in vif: ${msg} in \`${rate}'\n`);
+  return io.exit(1);
+}
 
 // strtoull(p, &p, 0) then the checks both vif_parse_rate_* make
 function rateNumber(s: string): { value: bigint; rest: string } {
@@ -28,15 +31,9 @@ function rateNumber(s: string): { value: bigint; rest: string } {
 
 // vif_parse_rate_bytes_per_sec
 function bytesPerSec(io: NicParseIo, bytes: string): bigint {
-  if (!/^[0-9]+[GMK]?[Bb]\/s$/.test(bytes)) {
-    vifErr(io, 'invalid rate', bytes);
-    throw new XlExit(1);
-  }
+  if (!/^[0-9]+[GMK]?[Bb]\/s$/.test(bytes)) vifFail(io, 'invalid rate', bytes);
   let { value: tmp, rest } = rateNumber(bytes);
-  if (tmp === 0n || tmp > UINT32_MAX) {
-    vifErr(io, 'rate overflow', bytes);
-    throw new XlExit(1);
-  }
+  if (tmp === 0n || tmp > UINT32_MAX) vifFail(io, 'rate overflow', bytes);
   if (rest[0] === 'G') tmp *= 1_000_000_000n;
   else if (rest[0] === 'M') tmp *= 1_000_000n;
   else if (rest[0] === 'K') tmp *= 1000n;
@@ -46,21 +43,12 @@ function bytesPerSec(io: NicParseIo, bytes: string): bigint {
 
 // vif_parse_rate_interval_usecs
 function intervalUsecs(io: NicParseIo, interval: string): bigint {
-  if (!/^[0-9]+[mu]?s?$/.test(interval)) {
-    vifErr(io, 'invalid replenishment interval', interval);
-    throw new XlExit(1);
-  }
+  if (!/^[0-9]+[mu]?s?$/.test(interval)) vifFail(io, 'invalid replenishment interval', interval);
   let { value: tmp, rest } = rateNumber(interval);
-  if (tmp === 0n || tmp > UINT32_MAX) {
-    vifErr(io, 'replenishment interval overflow', interval);
-    throw new XlExit(1);
-  }
+  if (tmp === 0n || tmp > UINT32_MAX) vifFail(io, 'replenishment interval overflow', interval);
   if (rest[0] === 's' || rest.length === 0) tmp *= 1_000_000n;
   else if (rest[0] === 'm') tmp *= 1000n;
-  if (tmp > UINT32_MAX) {
-    vifErr(io, 'replenishment interval overflow', interval);
-    throw new XlExit(1);
-  }
+  if (tmp > UINT32_MAX) vifFail(io, 'replenishment interval overflow', interval);
   return tmp;
 }
 
@@ -68,16 +56,10 @@ function intervalUsecs(io: NicParseIo, interval: string): bigint {
 function parseVifRate(io: NicParseIo, rate: string, nic: DeviceNic): void {
   const at = rate.indexOf('@');
   const bytes = at < 0 ? rate : rate.slice(0, at);
-  if (bytes === '') {
-    vifErr(io, 'no rate specified', rate);
-    throw new XlExit(1);
-  }
+  if (bytes === '') vifFail(io, 'no rate specified', rate);
   const bps = bytesPerSec(io, bytes);
   const usecs = at < 0 ? 50_000n : intervalUsecs(io, rate.slice(at + 1));
-  if (usecs !== 0n && bps > UINT64_MAX / usecs) {
-    vifErr(io, 'rate overflow', rate);
-    throw new XlExit(1);
-  }
+  if (usecs !== 0n && bps > UINT64_MAX / usecs) vifFail(io, 'rate overflow', rate);
   nic.rate_interval_usecs = Number(usecs);
   nic.rate_bytes_per_interval = (bps * usecs) / 1_000_000n;
 }
@@ -87,7 +69,7 @@ function parseUlong(io: NicParseIo, s: string): number {
   const r = strtoul(s, 10);
   if (r.end === 0 || r.value === UINT64_MAX) {
     io.err(`xl: failed to convert "${s}" to number\n`);
-    throw new XlExit(1);
+    io.exit(1);
   }
   // Stored in an int field.
   return Number(BigInt.asIntN(32, r.value));

@@ -6,9 +6,10 @@
 
 import type { DomainConfig } from '../libxl/types/domain-config.js';
 import { parseTopLevelSdl, parseTopLevelVnc } from './devices.js';
-import { asciiLower, enumFromString, ESRCH, kb, toInt, type XlGetters } from './getters.js';
+import { asciiLower, enumFromString, ESRCH, kb, readKeys, toInt, type KeyRead, type XlGetters } from './getters.js';
+import type { SpiceInfo } from '../libxl/types/domain-config.js';
 import { deviceVfbInit } from '../libxl/types/devices.js';
-import { vncInfoInit, sdlInfoInit } from '../libxl/types/domain-config.js';
+import { vncInfoInit, sdlInfoInit } from '../libxl/types/display.js';
 
 const VGA: Record<string, 'std' | 'cirrus' | 'none' | 'qxl'> = { stdvga: 'std', cirrus: 'cirrus', none: 'none', qxl: 'qxl' };
 const GFX_PASSTHRU_KINDS = ['default', 'igd'];
@@ -74,6 +75,15 @@ export function parseDeviceModelKeys(g: XlGetters, d: DomainConfig): void {
   b_info.dm_restrict = g.defbool('dm_restrict', b_info.dm_restrict);
 }
 
+// parse_config_data's spice keys, in its order
+const SPICE_KEYS: readonly (readonly [KeyRead, string, Extract<keyof SpiceInfo, string>])[] = [
+  ['defbool', 'spice', 'enable'], ['int', 'spiceport', 'port'], ['int', 'spicetls_port', 'tls_port'], ['string', 'spicehost', 'host'],
+  ['defbool', 'spicedisable_ticketing', 'disable_ticketing'], ['string', 'spicepasswd', 'passwd'],
+  ['defbool', 'spiceagent_mouse', 'agent_mouse'], ['defbool', 'spicevdagent', 'vdagent'],
+  ['defbool', 'spice_clipboard_sharing', 'clipboard_sharing'], ['int', 'spiceusbredirection', 'usbredirection'],
+  ['string', 'spice_image_compression', 'image_compression'], ['string', 'spice_streaming_video', 'streaming_video'],
+];
+
 // parse_config_data: the HVM-only block after dm_restrict
 export function parseHvmDisplayKeys(g: XlGetters, d: DomainConfig): void {
   const h = d.b_info.hvm;
@@ -93,25 +103,10 @@ export function parseHvmDisplayKeys(g: XlGetters, d: DomainConfig): void {
     h.hdtype = t as 'ide' | 'ahci';
   }
   h.keymap = g.replace('keymap', h.keymap);
-  const sp = h.spice;
-  sp.enable = g.defbool('spice', sp.enable);
-  let l = g.long('spiceport');
-  if (l !== null) sp.port = toInt(l);
-  l = g.long('spicetls_port');
-  if (l !== null) sp.tls_port = toInt(l);
-  sp.host = g.replace('spicehost', sp.host);
-  sp.disable_ticketing = g.defbool('spicedisable_ticketing', sp.disable_ticketing);
-  sp.passwd = g.replace('spicepasswd', sp.passwd);
-  sp.agent_mouse = g.defbool('spiceagent_mouse', sp.agent_mouse);
-  sp.vdagent = g.defbool('spicevdagent', sp.vdagent);
-  sp.clipboard_sharing = g.defbool('spice_clipboard_sharing', sp.clipboard_sharing);
-  l = g.long('spiceusbredirection');
-  if (l !== null) sp.usbredirection = toInt(l);
-  sp.image_compression = g.replace('spice_image_compression', sp.image_compression);
-  sp.streaming_video = g.replace('spice_streaming_video', sp.streaming_video);
+  readKeys(g, h.spice, SPICE_KEYS);
   h.nographic = g.defbool('nographic', h.nographic);
 
-  l = g.long('gfx_passthru', true);
+  let l = g.long('gfx_passthru', true);
   if (l !== null) h.gfx_passthru = l !== 0n;
   else {
     buf = g.str('gfx_passthru');

@@ -6,9 +6,8 @@
 
 import { strtoul } from '../util/cstr.js';
 import type { DomainConfig } from '../libxl/types/domain-config.js';
-import { listItem } from '../xlu/cfg/settings.js';
 import { xlCrashes } from './devices.js';
-import { enumFromString, ESRCH, type XlGetters } from './getters.js';
+import { eachListItem, enumFromString, ESRCH, type XlGetters } from './getters.js';
 
 const UINT32_MAX = 0xffffffffn;
 /** XEN_HVM_MCA_CAP_LMCE */
@@ -34,13 +33,7 @@ export function parseVuart(g: XlGetters, d: DomainConfig): void {
 
 // parse_config_data: dtdev
 export function parseDtdevs(g: XlGetters, d: DomainConfig): void {
-  const list = g.config.getList('dtdev');
-  if (typeof list === 'number') return;
-  for (let i = 0; ; i++) {
-    const path = listItem(list, i);
-    if (path === null) break;
-    d.dtdevs.push(path);
-  }
+  eachListItem(g, 'dtdev', (path) => d.dtdevs.push(path));
 }
 
 /** Each item of a list, in order; a non-string item ends xl with "Unable to get element" when reached. */

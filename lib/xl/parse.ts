@@ -11,12 +11,10 @@ import {
   ACTIONS_ON_SHUTDOWN, domainConfigInit, MAX_GRANT_DEFAULT, MEMKB_DEFAULT, type ActionOnShutdown, type DomainConfig, type DomainType,
 } from '../libxl/types/domain-config.js';
 import { xluCfgReadData } from '../xlu/cfg/parse.js';
-import { listItem } from '../xlu/cfg/settings.js';
 import { parseChannels, parseUsbctrls, parseUsbdevs, parseVfbs } from './devices.js';
 import { uuidFromString } from '../libxl/uuid.js';
-import { XlExit } from './exit.js';
 import { parseP9s, parsePvcalls, parseVtpms } from './pvdevices.js';
-import { ESRCH, kb, toInt, XlGetters } from './getters.js';
+import { eachListItem, ESRCH, kb, toInt, XlGetters } from './getters.js';
 import { PORTED_KEYS, UNPORTED_KEYS } from './keys.js';
 import { parseVifSpec } from './nic.js';
 import { parseBuildKeys } from './parse-build.js';
@@ -61,13 +59,12 @@ const INT_MAX = 2n ** 31n - 1n;
 
 // parse_config_data
 export function parseConfigData(source: string, data: string, opts: ParseConfigOptions): DomainConfig {
-  const err = opts.err;
   const globals = opts.globals ?? XL_GLOBAL_DEFAULTS;
   const read = xluCfgReadData(data, source);
-  if (read.report) err(read.report);
   const config = read.config;
-  config.report = err;
-  const g = new XlGetters(config, err);
+  const g = new XlGetters(config, opts.err);
+  if (read.report) g.err(read.report);
+  config.report = g.err;
   if (read.err) g.fail(`Failed to parse config: ${read.err === 34 ? 'Numerical result out of range' : 'Invalid argument'}\n`);
   const d = domainConfigInit();
   const { c_info, b_info } = d;
@@ -111,7 +108,7 @@ export function parseConfigData(source: string, data: string, opts: ParseConfigO
     // Bounded and silent: a bad value makes xl exit 1 without a word.
     const e = g.bounded(key, 0n, INT_MAX, true);
     if (typeof e !== 'number') b_info[field] = Number(e.value);
-    else if (e !== ESRCH) throw new XlExit(1);
+    else if (e !== ESRCH) g.exit(1);
     else if (field === 'max_grant_version') b_info[field] = -1;
     else b_info[field] = MAX_GRANT_DEFAULT;
   }
@@ -141,7 +138,7 @@ export function parseConfigData(source: string, data: string, opts: ParseConfigO
   parseChannels(g, d);
   parseVifs(g, source, d);
   if (Array.isArray(g.config.getList('vif2'))) {
-    err('WARNING: vif2: netchannel2 is deprecated and not supported by xl\n');
+    g.err('WARNING: vif2: netchannel2 is deprecated and not supported by xl\n');
   }
   parseVfbs(g, d);
   parseUsbctrls(g, d);
@@ -207,31 +204,18 @@ function parseMemoryAndVcpus(g: XlGetters, d: DomainConfig): void {
 }
 
 function parseDisks(g: XlGetters, source: string, d: DomainConfig): void {
-  const vbds = g.config.getList('disk');
-  if (typeof vbds === 'number') return;
-  for (let i = 0; ; i++) {
-    const spec = listItem(vbds, i);
-    if (spec === null) break;
+  eachListItem(g, 'disk', (spec) => {
     try {
       d.disks.push(parseDiskSpec(spec, { source }));
     } catch (e) {
       if (e instanceof DiskSpecError) g.fail(e.report, 1);
-      if (e instanceof DiskScannerFatal) {
-        g.err(e.report);
-        throw new XlExit(e.exitStatus);
-      }
+      if (e instanceof DiskScannerFatal) g.fail(e.report, e.exitStatus);
       throw e;
     }
-  }
+  });
 }
 
 // parse_config_data: vif=
 function parseVifs(g: XlGetters, source: string, d: DomainConfig): void {
-  const nics = g.config.getList('vif');
-  if (typeof nics === 'number') return;
-  for (let i = 0; ; i++) {
-    const spec = listItem(nics, i);
-    if (spec === null) break;
-    d.nics.push(parseVifSpec({ err: g.err, source }, spec, i));
-  }
+  eachListItem(g, 'vif', (spec, i) => d.nics.push(parseVifSpec({ err: g.err, exit: (status) => g.exit(status), source }, spec, i)));
 }

@@ -4,58 +4,17 @@
  * first token without "=".
  */
 
-import { strtokAll } from '../util/cstr.js';
+import type { DeviceVtpm } from '../libxl/types/devices.js';
 import type { DomainConfig } from '../libxl/types/domain-config.js';
-import { listItem } from '../xlu/cfg/settings.js';
-import type { XlGetters } from './getters.js';
+import { eachListItem, keyValuePairs, type XlGetters } from './getters.js';
 import { uuidFromString } from '../libxl/uuid.js';
-
-export interface DeviceP9 {
-  backend_domname: string | null;
-  tag: string | null;
-  path: string | null;
-  security_model: string | null;
-}
-
-export interface DeviceVtpm {
-  backend_domname: string | null;
-  devid: number;
-  uuid: string | null;
-}
-
-export interface DevicePvcallsif {
-  backend_domname: string | null;
-  devid: number;
-}
-
-/** The key=value pairs of one item, stopping (as xl's loops do) at the first token without "=". */
-function pairs(spec: string): [string, string][] {
-  const out: [string, string][] = [];
-  for (const { token } of strtokAll(spec, ',')) {
-    const p = token.replace(/^ +/, '');
-    const eq = p.indexOf('=');
-    if (eq < 0) break;
-    out.push([p.slice(0, eq), p.slice(eq + 1)]);
-  }
-  return out;
-}
-
-function eachItem(g: XlGetters, key: string, each: (spec: string, index: number) => void): void {
-  const list = g.config.getList(key);
-  if (typeof list === 'number') return;
-  for (let i = 0; ; i++) {
-    const spec = listItem(list, i);
-    if (spec === null) break;
-    each(spec, i);
-  }
-}
 
 // parse_config_data: p9= (xl declares the four values outside its loop, so an item inherits what
 // an earlier one set; and it re-initialises each device, which leaves its devid at the default)
 export function parseP9s(g: XlGetters, d: DomainConfig): void {
   const seen: Partial<Record<'security_model' | 'path' | 'tag' | 'backend', string>> = {};
-  eachItem(g, 'p9', (spec) => {
-    for (const [k, v] of pairs(spec)) {
+  eachListItem(g, 'p9', (spec) => {
+    for (const [k, v] of keyValuePairs(spec)) {
       if (k === 'security_model' || k === 'path' || k === 'tag' || k === 'backend') seen[k] = v;
       else g.fail(`Unknown string \`${k}' in 9pfs spec\n`);
     }
@@ -68,10 +27,10 @@ export function parseP9s(g: XlGetters, d: DomainConfig): void {
 
 // parse_config_data: vtpm=
 export function parseVtpms(g: XlGetters, d: DomainConfig): void {
-  eachItem(g, 'vtpm', (spec, i) => {
+  eachListItem(g, 'vtpm', (spec, i) => {
     const v: DeviceVtpm = { backend_domname: null, devid: i, uuid: null };
     let gotBackend = false;
-    for (const [k, val] of pairs(spec)) {
+    for (const [k, val] of keyValuePairs(spec)) {
       if (k === 'backend') {
         v.backend_domname = val;
         gotBackend = true;
@@ -88,9 +47,9 @@ export function parseVtpms(g: XlGetters, d: DomainConfig): void {
 
 // parse_config_data: pvcalls=
 export function parsePvcalls(g: XlGetters, d: DomainConfig): void {
-  eachItem(g, 'pvcalls', (spec, i) => {
+  eachListItem(g, 'pvcalls', (spec, i) => {
     let backend: string | null = null;
-    for (const [k, v] of pairs(spec)) {
+    for (const [k, v] of keyValuePairs(spec)) {
       if (k === 'backend') backend = v;
       else g.fail(`Unknown string \`${k}' in pvcalls spec\n`);
     }

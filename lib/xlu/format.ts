@@ -3,12 +3,13 @@
  * xenFormatXLDisk/xenFormatXL): one xl disk specification per disk, in the key=value form so
  * xlu_disk_parse reads back exactly the same libxl_device_disk, and the top-level keys.
  */
+import { ColoXlError } from '../errors.js';
 import type { DeviceDisk } from '../libxl/types/disk.js';
 
-export class XlFormatError extends Error {
+/** A value that no xl.cfg text could carry back unchanged. */
+export class XlFormatError extends ColoXlError {
   constructor(message: string) {
-    super(message);
-    this.name = 'XlFormatError';
+    super('XLU_FORMAT', message);
   }
 }
 

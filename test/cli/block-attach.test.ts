@@ -1,14 +1,7 @@
 import assert from 'node:assert/strict';
-import { CapturedIo } from '../../cli/io.js';
-import { main as cliMain } from '../../cli/main.js';
+import { cli } from '../support/cli.js';
 import { generateDiskCorpus } from '../support/disk-corpus.js';
 import { startRealXl, type RealXl } from '../support/real-xl.js';
-
-async function ours(args: string[]): Promise<{ stdout: string; stderr: string; status: number }> {
-  const io = new CapturedIo();
-  const status = await cliMain(args, io);
-  return { stdout: io.stdout, stderr: io.stderr, status };
-}
 
 /** Argument lists around the specs: arity, domain qualifiers, options. */
 const argumentCases: string[][] = [
@@ -37,6 +30,9 @@ const argumentCases: string[][] = [
   ['-N', 'help', 'block-attach'],
 ];
 
+// Every 25th entry of the differential corpus: each one is a real xl process, so a sample.
+const sample = generateDiskCorpus({ size: 5000 }).filter((_, i) => i % 25 === 0);
+
 describe('colo-xl -N block-attach against Xen 4.17 xl -N block-attach', function () {
   this.timeout(180_000);
   let xl: RealXl;
@@ -48,22 +44,20 @@ describe('colo-xl -N block-attach against Xen 4.17 xl -N block-attach', function
   });
 
   async function compare(args: string[]): Promise<void> {
-    const [want, got] = [await xl.run(args), await ours(args)];
+    const [want, got] = [await xl.run(args), await cli(args)];
     assert.deepEqual(got, { stdout: want.stdout, stderr: want.stderr, status: want.status }, `colo-xl ${JSON.stringify(args)}`);
   }
 
-  it('argument handling: arity, help, options, domain qualifiers, multi-word specs', async () => {
-    for (const args of argumentCases) await compare(args);
+  describe('argument handling: arity, help, options, domain qualifiers, multi-word specs', () => {
+    for (const args of argumentCases) it(JSON.stringify(args.slice(1)), () => compare(args));
   });
 
-  it('stdout, stderr and exit status on a sample of the disk corpus', async () => {
-    // Every 25th entry of the differential corpus: each one is a real xl process, so a sample.
-    const sample = generateDiskCorpus({ size: 5000 }).filter((_, i) => i % 25 === 0);
-    assert.ok(sample.length >= 200);
-    for (const { specs } of sample) {
+  describe('stdout, stderr and exit status on a sample of the disk corpus', () => {
+    it('the sample is large enough', () => assert.ok(sample.length >= 200, `${sample.length} specs`));
+    for (const [i, { specs }] of sample.entries()) {
       // argv words cannot hold NUL; xl would never see such a word
       if (specs.some((s) => s.includes('\0'))) continue;
-      await compare(['-N', 'block-attach', '0', ...specs]);
+      it(`corpus sample ${i}: ${JSON.stringify(specs).slice(0, 60)}`, () => compare(['-N', 'block-attach', '0', ...specs]));
     }
   });
 });

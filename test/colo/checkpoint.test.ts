@@ -1,28 +1,23 @@
 import assert from 'node:assert/strict';
 import { CheckpointError, CheckpointWatch } from '../../lib/colo/checkpoint.js';
-import { EventListener, type EventFilter } from '../../lib/qmp/events.js';
+import { EventHub } from '../../lib/qmp/events.js';
 import type { QmpEvent } from '../../lib/qmp/message.js';
 
 /** The two QMPClient methods the watch uses, fed by hand in stream order. */
-class FakeQmp {
-  readonly listeners = new Set<EventListener>();
+class FakeQmp extends EventHub {
   private clock = 1_000_000;
-  listen(names?: string | Iterable<string>, filter?: EventFilter): EventListener {
-    const l = new EventListener(names, filter);
-    this.listeners.add(l);
-    return l;
-  }
-  removeListener(l: EventListener): void {
-    this.listeners.delete(l);
-    l.close();
-  }
   emit(event: string, data?: Record<string, unknown>): void {
     this.clock += 10;
     const e: QmpEvent = { event, timestamp: { seconds: Math.floor(this.clock / 1000), microseconds: (this.clock % 1000) * 1000 }, ...(data ? { data } : {}) };
-    for (const l of this.listeners) l.deliver(e);
+    this.deliver(e);
   }
   close(): void {
-    for (const l of this.listeners) l.close();
+    this.closeAll();
+  }
+  /** One STOP/RESUME pair: a checkpoint, or COLO entry after expectEntry(). */
+  cycle(): void {
+    this.emit('STOP');
+    this.emit('RESUME');
   }
 }
 
@@ -35,12 +30,10 @@ describe('CheckpointWatch: COLO checkpoints from the STOP/RESUME events', () => 
     w.expectEntry();
     assert.equal(w.inColo, false);
     const entered = w.entered({ timeoutMs: 1000 });
-    q.emit('STOP');
-    q.emit('RESUME');
+    q.cycle();
     await entered;
     assert.deepEqual([w.inColo, w.completed, w.mark()], [true, 0, 0]);
-    q.emit('STOP');
-    q.emit('RESUME');
+    q.cycle();
     assert.equal(w.completed, 1);
     assert.deepEqual(w.last, { n: 1, stop: 1, stoppedAt: 1_000_030, resumedAt: 1_000_040 });
     // events are taken as the client reads them, not on a later tick
@@ -54,8 +47,7 @@ describe('CheckpointWatch: COLO checkpoints from the STOP/RESUME events', () => 
     const w = new CheckpointWatch(q, 'secondary');
     q.emit('RESUME');
     assert.equal(w.completed, 0);
-    q.emit('STOP');
-    q.emit('RESUME');
+    q.cycle();
     assert.equal(w.completed, 1);
   });
 
@@ -69,8 +61,7 @@ describe('CheckpointWatch: COLO checkpoints from the STOP/RESUME events', () => 
     q.emit('RESUME');
     await new Promise((r) => setImmediate(r));
     assert.equal(got, 0, 'the checkpoint begun before the mark does not count');
-    q.emit('STOP');
-    q.emit('RESUME');
+    q.cycle();
     await p;
     assert.equal(got, 2);
     assert.equal((await w.nextCompleted(1)).n, 2);
@@ -91,8 +82,7 @@ describe('CheckpointWatch: COLO checkpoints from the STOP/RESUME events', () => 
     w.expectEntry();
     q.emit('RESUME');
     await w.entered();
-    q.emit('STOP');
-    q.emit('RESUME');
+    q.cycle();
     assert.equal(w.completed, 1);
   });
 
@@ -112,8 +102,8 @@ describe('CheckpointWatch: COLO checkpoints from the STOP/RESUME events', () => 
   it('dispose() removes its listener', () => {
     const q = new FakeQmp();
     const w = new CheckpointWatch(q, 'primary');
-    assert.equal(q.listeners.size, 1);
+    assert.equal(q.size, 1);
     w.dispose();
-    assert.equal(q.listeners.size, 0);
+    assert.equal(q.size, 0);
   });
 });

@@ -1,15 +1,8 @@
 import assert from 'node:assert/strict';
-import { main } from '../../cli/main.js';
-import { CapturedIo } from '../../cli/io.js';
 import { ioVerdict, pickAccel, requireQemu, stopAllQemus } from '../support/qemu.js';
 import { ColoPair, imageDifference } from './pair.js';
 import { scaled } from '../support/slowness.js';
-
-async function cli(...argv: string[]): Promise<{ rc: number; out: string; err: string }> {
-  const io = new CapturedIo();
-  const rc = await main(argv, io, {});
-  return { rc, out: io.stdout, err: io.stderr };
-}
+import { cli } from '../support/cli.js';
 
 describe(`colo-xl colo: one step per call on two real QEMUs (accel ${pickAccel()})`, function () {
   this.timeout(scaled(60_000));
@@ -26,41 +19,41 @@ describe(`colo-xl colo: one step per call on two real QEMUs (accel ${pickAccel()
   });
 
   it('refuses bad usage with status 2 and says why', async () => {
-    let r = await cli('colo');
-    assert.equal(r.rc, 2);
-    assert.match(r.err, /^colo-xl colo: one step is needed: start, checkpoint, status, failover, resume, stop\n/);
-    r = await cli('colo', 'start', '-P', 'p.sock');
-    assert.equal(r.rc, 2);
-    assert.match(r.err, /^colo-xl colo start: --secondary is needed\n/);
-    r = await cli('colo', 'start', ...common.slice(0, 4), '-d', 'hda');
-    assert.match(r.err, /^colo-xl colo: bad --disk 'hda': expected <devid>:<export>, e\.g\. 768:e1\n/);
+    let r = await cli(['colo']);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /^colo-xl colo: one step is needed: start, checkpoint, status, failover, resume, stop\n/);
+    r = await cli(['colo', 'start', '-P', 'p.sock']);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /^colo-xl colo start: --secondary is needed\n/);
+    r = await cli(['colo', 'start', ...common.slice(0, 4), '-d', 'hda']);
+    assert.match(r.stderr, /^colo-xl colo start: bad --disk 'hda': expected <devid>:<export>, e\.g\. 768:e1\n/);
   });
 
   it('an unreachable socket is status 1 with the QMP error', async () => {
-    const r = await cli('colo', 'status', '-P', `${pair.dir}/nothing.qmp`);
-    assert.equal(r.rc, 1);
-    assert.match(r.err, /^colo-xl colo status: cannot connect to QMP at .*nothing\.qmp: .*ENOENT/);
+    const r = await cli(['colo', 'status', '-P', `${pair.dir}/nothing.qmp`]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /^colo-xl colo status: cannot connect to QMP at .*nothing\.qmp: .*ENOENT/);
   });
 
   it('start, then checkpoints that carry primary writes', async () => {
-    let r = await cli('colo', 'start', ...common);
-    assert.equal(r.rc, 0, r.err);
-    assert.match(r.out, /^secondary nbd-server-start\/add +\d+\.\d ms$/m);
-    assert.match(r.out, /^primary +drive_add \+ x-blockdev-change e1 +\d+\.\d ms$/m);
-    assert.match(r.out, /replicating 1 disk\(s\) to 127\.0\.0\.1:\d+\n$/);
+    let r = await cli(['colo', 'start', ...common]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^secondary nbd-server-start\/add +\d+\.\d ms$/m);
+    assert.match(r.stdout, /^primary +drive_add \+ x-blockdev-change e1 +\d+\.\d ms$/m);
+    assert.match(r.stdout, /replicating 1 disk\(s\) to 127\.0\.0\.1:\d+\n$/);
     await pair.primary.qemuIo('e1', 'write -P 0xab 0 64k');
-    r = await cli('colo', 'checkpoint', '-c', '3', '--json', ...common);
-    assert.equal(r.rc, 0, r.err);
-    const events = r.out.trim().split('\n').map((l) => JSON.parse(l) as { event: string; n?: number; ms?: number });
-    assert.deepEqual(events.filter((e) => e.event === 'checkpoint').map((e) => e.n), [1, 2, 3]);
-    assert.ok(events.every((e) => e.event !== 'checkpoint' || typeof e.ms === 'number'));
+    r = await cli(['colo', 'checkpoint', '-c', '3', '--json', ...common]);
+    assert.equal(r.status, 0, r.stderr);
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { kind: string; n?: number; ms?: number });
+    assert.deepEqual(events.filter((e) => e.kind === 'checkpoint').map((e) => e.n), [1, 2, 3]);
+    assert.ok(events.every((e) => e.kind !== 'checkpoint' || typeof e.ms === 'number'));
     assert.equal(ioVerdict(await pair.secondary.qemuIo('top-colo', 'read -P 0xab 0 64k')), 'ok');
   });
 
   it('status reports both sides', async () => {
-    const r = await cli('colo', 'status', ...common.slice(0, 4));
-    assert.equal(r.rc, 0, r.err);
-    assert.equal(r.out, 'primary   vm prelaunch, replication ok\nsecondary vm prelaunch, replication ok\n');
+    const r = await cli(['colo', 'status', ...common.slice(0, 4)]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'primary   vm prelaunch, replication ok\nsecondary vm prelaunch, replication ok\n');
   });
 
   it('failover --side secondary after the primary dies: the secondary holds the last checkpoint', async () => {
@@ -68,13 +61,13 @@ describe(`colo-xl colo: one step per call on two real QEMUs (accel ${pickAccel()
     const ref = await pair.snapshotPrimary(d, 'cli');
     await pair.primary.qemuIo('e1', 'write -P 0x5a 4M 64k');
     await pair.primary.kill('SIGKILL');
-    const r = await cli('colo', 'failover', '--json', '-S', pair.secondary.controlPath);
-    assert.equal(r.rc, 0, r.err);
-    const last = JSON.parse(r.out.trim().split('\n').pop()!) as { event: string; side: string; ms: number };
-    assert.equal(last.event, 'result');
+    const r = await cli(['colo', 'failover', '--json', '-S', pair.secondary.controlPath]);
+    assert.equal(r.status, 0, r.stderr);
+    const last = JSON.parse(r.stdout.trim().split('\n').pop()!) as { kind: string; side: string; ms: number };
+    assert.equal(last.kind, 'result');
     assert.equal(last.side, 'secondary');
-    const st = await cli('colo', 'status', '-S', pair.secondary.controlPath);
-    assert.equal(st.out, 'secondary vm prelaunch, replication ok\n');
+    const st = await cli(['colo', 'status', '-S', pair.secondary.controlPath]);
+    assert.equal(st.stdout, 'secondary vm prelaunch, replication ok\n');
     await pair.secondary.stop();
     assert.equal(imageDifference(ref, d.target), null);
   });
@@ -94,29 +87,29 @@ describe('colo-xl colo failover --side primary, resume and stop (real QEMUs)', f
 
   it('the primary survives its secondary, is resumed with a new one (progress events), then stopped', async () => {
     const nbd = ['-d', '768:e1', '-n', `127.0.0.1:${pair.port}`];
-    assert.equal((await cli('colo', 'start', '-P', pair.primary.controlPath, '-S', pair.secondary.controlPath, ...nbd)).rc, 0);
+    assert.equal((await cli(['colo', 'start', '-P', pair.primary.controlPath, '-S', pair.secondary.controlPath, ...nbd])).status, 0);
     await pair.primary.qemuIo('e1', 'write -P 0x61 0 64k');
-    assert.equal((await cli('colo', 'checkpoint', '-P', pair.primary.controlPath, '-S', pair.secondary.controlPath)).rc, 0);
+    assert.equal((await cli(['colo', 'checkpoint', '-P', pair.primary.controlPath, '-S', pair.secondary.controlPath])).status, 0);
     await pair.secondary.kill('SIGKILL');
-    let r = await cli('colo', 'failover', '--side', 'primary', '-P', pair.primary.controlPath, ...nbd);
-    assert.equal(r.rc, 0, r.err);
-    assert.match(r.out, /^primary took over in \d+\.\d ms\n$/m);
+    let r = await cli(['colo', 'failover', '--side', 'primary', '-P', pair.primary.controlPath, ...nbd]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^primary took over in \d+\.\d ms\n$/m);
     await pair.primary.qemuIo('e1', 'write -P 0x62 1M 64k');
     pair.secondary = await pair.startSecondary('secondary2', true);
-    r = await cli('colo', 'resume', '--json', '-P', pair.primary.controlPath, '-S', pair.secondary.controlPath, ...nbd);
-    assert.equal(r.rc, 0, r.err);
-    const events = r.out.trim().split('\n').map((l) => JSON.parse(l) as { event: string; offset?: number; len?: number; state?: string });
-    const progress = events.filter((e) => e.event === 'progress');
+    r = await cli(['colo', 'resume', '--json', '-P', pair.primary.controlPath, '-S', pair.secondary.controlPath, ...nbd]);
+    assert.equal(r.status, 0, r.stderr);
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { kind: string; offset?: number; len?: number; state?: string });
+    const progress = events.filter((e) => e.kind === 'progress');
     assert.ok(progress.length >= 1);
     assert.equal(progress.at(-1)!.offset, progress.at(-1)!.len, 'last progress event is complete');
-    assert.deepEqual(events.at(-1), { event: 'result', step: 'resume', state: 'replicating' });
+    assert.deepEqual(events.at(-1), { kind: 'result', step: 'resume', state: 'replicating' });
     assert.equal(ioVerdict(await pair.secondary.qemuIo('top-colo', 'read -P 0x61 0 64k')), 'ok');
     assert.equal(ioVerdict(await pair.secondary.qemuIo('top-colo', 'read -P 0x62 1M 64k')), 'ok');
-    r = await cli('colo', 'stop', '-P', pair.primary.controlPath, '-S', pair.secondary.controlPath, ...nbd);
-    assert.equal(r.rc, 0, r.err);
-    assert.match(r.out, /replication stopped; the primary goes on alone\n$/);
-    const st = await cli('colo', 'status', '-S', pair.secondary.controlPath);
-    assert.equal(st.rc, 0, 'the secondary is not left in "I/O error"');
+    r = await cli(['colo', 'stop', '-P', pair.primary.controlPath, '-S', pair.secondary.controlPath, ...nbd]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /replication stopped; the primary goes on alone\n$/);
+    const st = await cli(['colo', 'status', '-S', pair.secondary.controlPath]);
+    assert.equal(st.status, 0, 'the secondary is not left in "I/O error"');
     assert.equal(ioVerdict(await pair.primary.qemuIo('e1', 'write -P 0x63 2M 64k')), 'ok');
   });
 });

@@ -2,17 +2,10 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CapturedIo } from '../../cli/io.js';
-import { main } from '../../cli/main.js';
 import { QMPClient } from '../../lib/qmp/client.js';
 import { createImage, freePort, ioVerdict, pickAccel, requireQemu } from '../support/qemu.js';
 import { scaled } from '../support/slowness.js';
-
-async function cli(...argv: string[]): Promise<{ rc: number; out: string; err: string }> {
-  const io = new CapturedIo();
-  const rc = await main(argv, io, {});
-  return { rc, out: io.stdout, err: io.stderr };
-}
+import { cli } from '../support/cli.js';
 
 function cfg(dir: string, name: string, port: number, target: string): string {
   const f = join(dir, `${name}.cfg`);
@@ -43,9 +36,9 @@ describe(`colo-xl colo launch: QEMUs from xl.cfg files, then replication (accel 
   it('-N prints the argv: the builder’s drive strings, Xen-only options swapped for -machine pc', async () => {
     const target = join(dir, 'dry.qcow2');
     writeFileSync(target, ''); // libxl stats the target before building arguments
-    const r = await cli('-N', 'colo', 'launch', '--role', 'secondary', '--domid', '7', '--run-dir', dir, '--accel', 'tcg', cfg(dir, 'dry', 9000, target));
-    assert.equal(r.rc, 0, r.err);
-    const argv = r.out.trim().split('\n');
+    const r = await cli(['-N', 'colo', 'launch', '--role', 'secondary', '--domid', '7', '--run-dir', dir, '--accel', 'tcg', cfg(dir, 'dry', 9000, target)]);
+    assert.equal(r.status, 0, r.stderr);
+    const argv = r.stdout.trim().split('\n');
     assert.equal(argv[0], '/usr/bin/qemu-system-x86_64');
     assert.ok(!argv.some((a) => a.startsWith('-xen')), 'no Xen-only options');
     assert.deepEqual(argv.slice(argv.indexOf('-machine'), argv.indexOf('-machine') + 4), ['-machine', 'pc', '-accel', 'tcg']);
@@ -55,9 +48,9 @@ describe(`colo-xl colo launch: QEMUs from xl.cfg files, then replication (accel 
   });
 
   it('refuses a missing role', async () => {
-    const r = await cli('colo', 'launch', 'x.cfg');
-    assert.equal(r.rc, 2);
-    assert.match(r.err, /^colo-xl colo launch: --role is needed\n/);
+    const r = await cli(['colo', 'launch', 'x.cfg']);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /^colo-xl colo launch: --role is needed\n/);
   });
 
   it('launches both sides from their configs; colo start/checkpoint/failover work on their libxl QMP sockets', async () => {
@@ -70,9 +63,9 @@ describe(`colo-xl colo launch: QEMUs from xl.cfg files, then replication (accel 
     ] as const;
     const launched: Record<string, { pid: number; qmp: string; log: string }> = {};
     for (const [role, domid, file] of sides) {
-      const r = await cli('colo', 'launch', '--json', '--role', role, '--domid', String(domid), '--run-dir', dir, file);
-      assert.equal(r.rc, 0, r.err);
-      const l = JSON.parse(r.out) as { pid: number; qmp: string; log: string };
+      const r = await cli(['colo', 'launch', '--json', '--role', role, '--domid', String(domid), '--run-dir', dir, file]);
+      assert.equal(r.status, 0, r.stderr);
+      const l = JSON.parse(r.stdout) as { pid: number; qmp: string; log: string };
       pids.push(l.pid);
       launched[role] = l;
     }
@@ -93,16 +86,16 @@ describe(`colo-xl colo launch: QEMUs from xl.cfg files, then replication (accel 
     };
     try {
       const common = ['-P', P.qmp, '-S', S.qmp, '-d', '768:e1', '-n', `127.0.0.1:${port}`];
-      let r = await cli('colo', 'start', ...common);
-      assert.equal(r.rc, 0, r.err);
+      let r = await cli(['colo', 'start', ...common]);
+      assert.equal(r.status, 0, r.stderr);
       assert.equal(ioVerdict(await qemuIo(pq, P.log, 'e1', 'write -P 0x3c 0 64k')), 'ok');
       assert.equal(ioVerdict(await qemuIo(sq, S.log, 'top-colo', 'read -P 0x3c 0 64k')), 'MISMATCH');
-      r = await cli('colo', 'checkpoint', ...common);
-      assert.equal(r.rc, 0, r.err);
+      r = await cli(['colo', 'checkpoint', ...common]);
+      assert.equal(r.status, 0, r.stderr);
       assert.equal(ioVerdict(await qemuIo(sq, S.log, 'top-colo', 'read -P 0x3c 0 64k')), 'ok');
       process.kill(P.pid, 'SIGKILL');
-      r = await cli('colo', 'failover', '-S', S.qmp);
-      assert.equal(r.rc, 0, r.err);
+      r = await cli(['colo', 'failover', '-S', S.qmp]);
+      assert.equal(r.status, 0, r.stderr);
       assert.equal(ioVerdict(await qemuIo(sq, S.log, 'top-colo', 'read -P 0x3c 0 64k')), 'ok');
     } finally {
       await pq.disconnect();

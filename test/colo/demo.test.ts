@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { CapturedIo } from '../../cli/io.js';
-import { main } from '../../cli/main.js';
+import { cli } from '../support/cli.js';
 import { pickAccel, requireQemu } from '../support/qemu.js';
 import { scaled } from '../support/slowness.js';
 
@@ -9,11 +8,11 @@ describe(`colo-xl demo (real QEMUs, accel ${pickAccel()})`, function () {
   before(() => requireQemu());
 
   it('--json: set-up, checkpoints, SIGKILL, failover, and a passing block-by-block verdict', async () => {
-    const io = new CapturedIo();
-    const rc = await main(['demo', '--json'], io, {});
-    assert.equal(io.stderr, '');
-    assert.equal(rc, 0);
-    const r = JSON.parse(io.stdout) as {
+    const run = await cli(['demo', '--json']);
+    assert.equal(run.stderr, '');
+    assert.equal(run.status, 0);
+    const r = JSON.parse(run.stdout) as {
+      kind: string;
       verdict: string;
       accel: string;
       setupMs: number;
@@ -23,6 +22,7 @@ describe(`colo-xl demo (real QEMUs, accel ${pickAccel()})`, function () {
       identical: boolean;
       steps: Array<{ name: string; detail: string }>;
     };
+    assert.equal(r.kind, 'result');
     assert.equal(r.verdict, 'pass');
     assert.equal(r.accel, pickAccel());
     assert.deepEqual(r.blocks, { checked: 32, matching: 32, bad: [] });
@@ -40,8 +40,8 @@ describe(`colo-xl demo (real QEMUs, accel ${pickAccel()})`, function () {
   });
 
   it('refuses unknown arguments', async () => {
-    const io = new CapturedIo();
-    assert.equal(await main(['demo', '--bogus'], io, {}), 2);
-    assert.equal(io.stderr, 'colo-xl demo: unknown argument --bogus\nUsage: colo-xl demo [--json]\n');
+    const r = await cli(['demo', '--bogus']);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /^colo-xl demo: unknown option --bogus\n\nUsage: colo-xl demo \[--json\]\n/);
   });
 });

@@ -4,9 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nativePrimaryArgs, nativeSecondaryArgs, type NativeNic } from '../../lib/colo/native-args.js';
 import { QemuNativeColo } from '../../lib/colo/native.js';
-import { waitCommit } from '../../cli/lab/pair.js';
-import { commonArgs, createImage, freePort, ioVerdict, pickAccel, qemuIoOffline, QemuProcess, requireQemu, stopAllQemus } from '../support/qemu.js';
+import { waitFailoverCommit } from '../../lib/colo/replication.js';
+import { commonArgs, createImage, freePort, ioVerdict, pickAccel, qemuIoOffline, type QemuProcess, requireQemu, startQemu, stopAllQemus } from '../support/qemu.js';
+import { qemuSuiteDir } from '../support/colo-pair.js';
 import { scaled } from '../support/slowness.js';
+import { cli } from '../support/cli.js';
 
 const accel = pickAccel();
 
@@ -16,13 +18,25 @@ const accel = pickAccel();
  * qemu-io from the monitor during a checkpoint can hang QEMU 7.2's COLO (the primary stalls
  * after checkpoint-reply).
  */
+/** A NIC on fresh loopback ports: the netdev's listener and each colo-compare chardev. */
+async function nicPorts(): Promise<NativeNic> {
+  return {
+    netdev: `socket,id=hn0,listen=127.0.0.1:${await freePort()}`,
+    primaryHost: '127.0.0.1',
+    mirrorPort: await freePort(),
+    comparePort: await freePort(),
+    compare0Port: await freePort(),
+    compareOutPort: await freePort(),
+  };
+}
+
 async function quietCheckpoint(colo: QemuNativeColo): Promise<void> {
   await colo.checkpoint({ delayMs: 60_000, timeoutMs: scaled(15_000) });
 }
 
 describe(`QEMU-native COLO on two real QEMUs (accel ${accel}${accel === 'tcg' ? ': up to the first checkpoint and secondary failover, as QEMU 7.2 deadlocks its TCG primary after it' : ': full cycle'})`, function () {
   this.timeout(scaled(90_000));
-  const dir = mkdtempSync(join(tmpdir(), 'colo-xl-native-'));
+  const dir = qemuSuiteDir('colo-xl-native-');
   let nbd: number;
   let mig: number;
   let nic: NativeNic;
@@ -35,24 +49,16 @@ describe(`QEMU-native COLO on two real QEMUs (accel ${accel}${accel === 'tcg' ? 
     const image = createImage(join(dir, `${name}.qcow2`));
     const disk = { index: 0, image, activeDisk: createImage(join(dir, `${name}-active.qcow2`)), hiddenDisk: createImage(join(dir, `${name}-hidden.qcow2`)) };
     const n = { ...primaryHostPorts, netdev: `socket,id=hn0,listen=127.0.0.1:${await freePort()}` };
-    return await QemuProcess.start(name, [...commonArgs(accel).filter((a) => a !== '-S'), ...nativeSecondaryArgs([disk], { host: '127.0.0.1', port: mig }, n)], dir);
+    return await startQemu(name, [...commonArgs(accel).filter((a) => a !== '-S'), ...nativeSecondaryArgs([disk], { host: '127.0.0.1', port: mig }, n)], dir);
   }
 
   before(async () => {
-    requireQemu();
     nbd = await freePort();
     mig = await freePort();
-    nic = {
-      netdev: `socket,id=hn0,listen=127.0.0.1:${await freePort()}`,
-      primaryHost: '127.0.0.1',
-      mirrorPort: await freePort(),
-      comparePort: await freePort(),
-      compare0Port: await freePort(),
-      compareOutPort: await freePort(),
-    };
+    nic = await nicPorts();
     createImage(primaryImage);
     S = await startSecondary('secondary', nic);
-    P = await QemuProcess.start('primary', [...commonArgs(accel), ...nativePrimaryArgs([{ index: 0, image: primaryImage }], nic)], dir);
+    P = await startQemu('primary', [...commonArgs(accel), ...nativePrimaryArgs([{ index: 0, image: primaryImage }], nic)], dir);
     colo = new QemuNativeColo(P.qmp, S.qmp, {
       disks: [0],
       nbd: { host: '127.0.0.1', port: nbd },
@@ -61,10 +67,6 @@ describe(`QEMU-native COLO on two real QEMUs (accel ${accel}${accel === 'tcg' ? 
       checkpointDelayMs: 60_000,
       nic,
     });
-  });
-  after(async () => {
-    await stopAllQemus();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('start: NBD export, replication node, x-colo migration; both sides report COLO', async () => {
@@ -109,7 +111,7 @@ describe(`QEMU-native COLO on two real QEMUs (accel ${accel}${accel === 'tcg' ? 
     assert.equal(ioVerdict(await S.qemuIo('colo-disk0', 'read -P 0xab 0 64k')), 'ok');
     assert.equal(ioVerdict(await S.qemuIo('colo-disk0', 'read -P 0x5c 4M 64k')), 'ok');
     assert.equal(ioVerdict(await S.qemuIo('colo-disk0', 'write -P 0xef 2M 64k')), 'ok');
-    await waitCommit(S);
+    await waitFailoverCommit(S.qmp);
   });
 
   if (accel === 'kvm') {
@@ -154,19 +156,12 @@ describe(`colo-xl colo --native, one step per call (accel ${accel})`, function (
   let P: QemuProcess;
   let S: QemuProcess;
   let common: string[];
-  const cli = async (...argv: string[]): Promise<{ rc: number; out: string; err: string }> => {
-    const { main } = await import('../../cli/main.js');
-    const { CapturedIo } = await import('../../cli/io.js');
-    const io = new CapturedIo();
-    const rc = await main(argv, io, {});
-    return { rc, out: io.stdout, err: io.stderr };
-  };
   before(async () => {
     requireQemu();
     const [nbd, mig] = [await freePort(), await freePort()];
     const disk = { index: 0, image: createImage(join(dir, 's.qcow2')), activeDisk: createImage(join(dir, 'a.qcow2')), hiddenDisk: createImage(join(dir, 'h.qcow2')) };
-    S = await QemuProcess.start('s', [...commonArgs(accel).filter((a) => a !== '-S'), ...nativeSecondaryArgs([disk], { host: '127.0.0.1', port: mig })], dir);
-    P = await QemuProcess.start('p', [...commonArgs(accel), ...nativePrimaryArgs([{ index: 0, image: createImage(join(dir, 'p.qcow2')) }])], dir);
+    S = await startQemu('s', [...commonArgs(accel).filter((a) => a !== '-S'), ...nativeSecondaryArgs([disk], { host: '127.0.0.1', port: mig })], dir);
+    P = await startQemu('p', [...commonArgs(accel), ...nativePrimaryArgs([{ index: 0, image: createImage(join(dir, 'p.qcow2')) }])], dir);
     common = ['--native', '-P', P.controlPath, '-S', S.controlPath, '-d', '0', '-n', `127.0.0.1:${nbd}`, '-m', `127.0.0.1:${mig}`];
   });
   after(async () => {
@@ -175,26 +170,26 @@ describe(`colo-xl colo --native, one step per call (accel ${accel})`, function (
   });
 
   it('start, status, checkpoint, then failover of the secondary after SIGKILL of the primary', async () => {
-    let r = await cli('colo', 'start', '--delay', '60000', ...common);
-    assert.equal(r.rc, 0, r.err);
-    assert.match(r.out, /^COLO running: both sides in COLO \d+\.\d ms after migrate, first checkpoint \d+\.\d ms later\n$/m);
-    r = await cli('colo', 'status', ...common.slice(0, 5));
-    assert.equal(r.rc, 0, r.err);
-    assert.match(r.out, /^primary +vm running, COLO mode primary, migration colo\nsecondary vm running, COLO mode secondary/);
+    let r = await cli(['colo', 'start', '--delay', '60000', ...common]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^COLO running: both sides in COLO \d+\.\d ms after migrate, first checkpoint \d+\.\d ms later\n$/m);
+    r = await cli(['colo', 'status', ...common.slice(0, 5)]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^primary +vm running, COLO mode primary, migration colo\nsecondary vm running, COLO mode secondary/);
     await P.qemuIo('colo-disk0', 'write -P 0xab 0 64k');
     // the step returns once a checkpoint begun after its request has completed
-    r = await cli('colo', 'checkpoint', '--json', '--delay', '60000', ...common);
-    assert.equal(r.rc, 0, r.err);
-    const { ms, ...ev } = JSON.parse(r.out) as { ms: number };
-    assert.deepEqual(ev, { event: 'checkpoint', n: 1, requested: true, completed: true });
+    r = await cli(['colo', 'checkpoint', '--json', '--delay', '60000', ...common]);
+    assert.equal(r.status, 0, r.stderr);
+    const { ms, ...ev } = JSON.parse(r.stdout) as { ms: number };
+    assert.deepEqual(ev, { kind: 'checkpoint', n: 1, requested: true, completed: true });
     assert.ok(ms > 0);
     assert.equal(ioVerdict(await S.qemuIo('colo-disk0', 'read -P 0xab 0 64k')), 'ok');
     await P.kill('SIGKILL');
-    r = await cli('colo', 'failover', '--native', '-S', S.controlPath);
-    assert.equal(r.rc, 0, r.err);
-    assert.match(r.out, /^secondary took over in \d+\.\d ms/);
-    r = await cli('colo', 'status', '--native', '-S', S.controlPath);
-    assert.match(r.out, /^secondary vm running, COLO mode none/);
+    r = await cli(['colo', 'failover', '--native', '-S', S.controlPath]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^secondary took over in \d+\.\d ms/);
+    r = await cli(['colo', 'status', '--native', '-S', S.controlPath]);
+    assert.match(r.stdout, /^secondary vm running, COLO mode none/);
     assert.equal(ioVerdict(await S.qemuIo('colo-disk0', 'write -P 0xef 2M 64k')), 'ok');
   });
 });
@@ -209,23 +204,15 @@ if (accel === 'kvm') {
     });
 
     it('the primary keeps its NIC objects working through failover and resume (filters re-added, not before rew0)', async () => {
-      const ports = async (): Promise<NativeNic> => ({
-        netdev: `socket,id=hn0,listen=127.0.0.1:${await freePort()}`,
-        primaryHost: '127.0.0.1',
-        mirrorPort: await freePort(),
-        comparePort: await freePort(),
-        compare0Port: await freePort(),
-        compareOutPort: await freePort(),
-      });
-      const nic = await ports();
+      const nic = await nicPorts();
       const secondary = async (name: string, mig: number): Promise<QemuProcess> => {
         const disk = { index: 0, image: createImage(join(dir, `${name}.qcow2`)), activeDisk: createImage(join(dir, `${name}-a.qcow2`)), hiddenDisk: createImage(join(dir, `${name}-h.qcow2`)) };
         const n = { ...nic, netdev: `socket,id=hn0,listen=127.0.0.1:${await freePort()}` };
-        return await QemuProcess.start(name, [...commonArgs(accel).filter((a) => a !== '-S'), ...nativeSecondaryArgs([disk], { host: '127.0.0.1', port: mig }, n)], dir);
+        return await startQemu(name, [...commonArgs(accel).filter((a) => a !== '-S'), ...nativeSecondaryArgs([disk], { host: '127.0.0.1', port: mig }, n)], dir);
       };
       const mig = await freePort();
       const S = await secondary('s1', mig);
-      const P = await QemuProcess.start('p', [...commonArgs(accel), ...nativePrimaryArgs([{ index: 0, image: createImage(join(dir, 'p.qcow2')) }], nic)], dir);
+      const P = await startQemu('p', [...commonArgs(accel), ...nativePrimaryArgs([{ index: 0, image: createImage(join(dir, 'p.qcow2')) }], nic)], dir);
       const colo = new QemuNativeColo(P.qmp, S.qmp, { disks: [0], nbd: { host: '127.0.0.1', port: await freePort() }, migration: { host: '127.0.0.1', port: mig }, checkpointDelayMs: 300, nic });
       await colo.prepareSecondary();
       await colo.start();

@@ -8,9 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ColoDisk } from '../../lib/colo/qdisk.js';
 import { parseDiskSpec } from '../../lib/xlu/disk/parse.js';
-import { deviceDiskSetdefault } from '../../lib/libxl/dm/disk-backend.js';
+import { deviceDiskSetdefault } from '../../lib/libxl/disk.js';
+import { libxlHost } from '../../lib/libxl/ctx.js';
 import { buildDiskArgs } from '../../lib/libxl/dm/disk-args.js';
 import { XenDiskReplication } from '../../lib/colo/replication.js';
+import type { ColoSide } from '../../lib/colo/errors.js';
+import { loggerFrom } from '../../lib/util/log.js';
 import {
   commonArgs,
   createImage,
@@ -18,7 +21,8 @@ import {
   libxlColoDriveArgs,
   QEMU_IMG,
   qemuImg,
-  QemuProcess,
+  type QemuProcess,
+  startQemu,
   type TestColoDisk,
 } from '../support/qemu.js';
 
@@ -55,8 +59,9 @@ export class ColoPair {
       });
     }
     p.secondary = await p.startSecondary('secondary');
-    p.primary = await QemuProcess.start('primary', [...commonArgs(), ...p.driveArgs('primary')], p.dir);
-    p.repl = new XenDiskReplication(p.primary.qmp, p.secondary.qmp, p.coloDisks(), (side, step, ms) => p.steps.push({ side, step, ms }));
+    p.primary = await startQemu('primary', [...commonArgs(), ...p.driveArgs('primary')], p.dir);
+    const logger = loggerFrom((_level, _message, f) => void p.steps.push({ side: f.side as ColoSide, step: String(f.step), ms: Number(f.ms) }));
+    p.repl = new XenDiskReplication(p.primary.qmp, p.secondary.qmp, p.coloDisks(), { logger });
     return p;
   }
 
@@ -74,7 +79,8 @@ export class ColoPair {
       );
       // libxl_domain_create_restore sets it on every disk of a COLO secondary (spec §5.4)
       disk.colo_restore_enable = role === 'secondary';
-      return deviceDiskSetdefault(disk, 'hvm');
+      deviceDiskSetdefault(libxlHost(), 0, disk, false, 'hvm');
+      return disk;
     });
     const { args, warnings } = buildDiskArgs(disks, { hdtype: 'ide', domid: role === 'primary' ? 1 : 2 });
     if (warnings.length > 0) throw new Error(`device-model builder: ${warnings.join('; ')}`);
@@ -90,7 +96,7 @@ export class ColoPair {
         d.hiddenDisk = createImage(join(this.dir, `${name}-hidden-${d.index}.qcow2`));
       }
     }
-    return await QemuProcess.start(name, [...commonArgs(), ...this.driveArgs('secondary')], this.dir);
+    return await startQemu(name, [...commonArgs(), ...this.driveArgs('secondary')], this.dir);
   }
 
   coloDisks(): ColoDisk[] {

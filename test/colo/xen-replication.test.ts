@@ -7,6 +7,22 @@ import { scaled } from '../support/slowness.js';
 
 const accel = pickAccel();
 
+/**
+ * A pair replicating one disk for the describe this is called in: started (and probed when
+ * asked) and set up on both sides before its tests, closed after them.
+ */
+function replicatingPair(o: { probe: boolean }, use: (p: ColoPair) => void): void {
+  let pair: ColoPair | undefined;
+  before(async () => {
+    pair = await ColoPair.start(1);
+    use(pair);
+    if (o.probe) await pair.repl.probe();
+    await pair.repl.setupSecondary();
+    await pair.repl.setupPrimary();
+  });
+  after(async () => pair?.close());
+}
+
 describe(`libxl-style COLO disk replication, two real QEMUs on loopback (accel ${accel})`, function () {
   this.timeout(scaled(60_000));
   before(() => requireQemu());
@@ -14,13 +30,7 @@ describe(`libxl-style COLO disk replication, two real QEMUs on loopback (accel $
 
   describe('one COLO disk (hda, export e1)', () => {
     let pair: ColoPair;
-    before(async () => {
-      pair = await ColoPair.start(1);
-      await pair.repl.probe();
-      await pair.repl.setupSecondary();
-      await pair.repl.setupPrimary();
-    });
-    after(async () => pair?.close());
+    replicatingPair({ probe: true }, (p) => (pair = p));
 
     it('set-up sends the libxl sequence and leaves both sides replicating with a clean status', async () => {
       assert.deepEqual(
@@ -97,12 +107,7 @@ describe(`libxl-style COLO disk replication, two real QEMUs on loopback (accel $
 
   describe('primary failover, then resume with a new secondary and fail over to it', () => {
     let pair: ColoPair;
-    before(async () => {
-      pair = await ColoPair.start(1);
-      await pair.repl.setupSecondary();
-      await pair.repl.setupPrimary();
-    });
-    after(async () => pair?.close());
+    replicatingPair({ probe: false }, (p) => (pair = p));
 
     it('secondary SIGKILLed → the primary tears down replication, every reply ok, and keeps writing', async () => {
       const P = pair.primary;

@@ -1,39 +1,24 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runColoXl } from './support/run-cli.js';
-import { startRealXl, type RealXl, type XlResult } from '../support/real-xl.js';
+import { cli as runColoXl } from '../support/cli.js';
+import type { XlResult } from '../support/real-xl.js';
+import { describeMismatch, realXlSession, sameResult } from './support/xl-session.js';
 import { generateConfig, Rng } from './support/config-gen.js';
 
 const coloXl = (args: string[]): Promise<XlResult> => runColoXl(args);
 
-function describeMismatch(name: string, text: string, real: XlResult, mine: XlResult): string {
-  return `${name}:\n--- config\n${text}--- real (status ${real.status})\n${real.stdout}${real.stderr}--- colo-xl (status ${mine.status})\n${mine.stdout}${mine.stderr}`;
-}
-
 describe('colo-xl -N create is byte-identical to Xen 4.17 xl -N create', function () {
   this.timeout(240_000);
-  let xl: RealXl;
-  let dir: string;
-
-  before(async () => {
-    xl = await startRealXl();
-    dir = mkdtempSync(join(tmpdir(), 'colo-xl-create-'));
-  });
-  after(async () => {
-    await xl?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  const session = realXlSession('colo-xl-create-');
 
   async function compare(args: string[], label: string, text = ''): Promise<string | null> {
-    const [real, mine] = await Promise.all([xl.run(args), coloXl(args)]);
-    const same = real.stdout === mine.stdout && real.stderr === mine.stderr && real.status === mine.status;
-    return same ? null : describeMismatch(label, text, real, mine);
+    const [real, mine] = await Promise.all([session.xl.run(args), coloXl(args)]);
+    return sameResult(real, mine) ? null : describeMismatch(label, text, real, mine);
   }
 
   it('the lab COLO config (hda with colo, export e1)', async () => {
-    const path = join(dir, 'colo-test.cfg');
+    const path = join(session.dir, 'colo-test.cfg');
     writeFileSync(
       path,
       'name = "colo-test"\ntype = "hvm"\nuuid = "2014b759-99aa-4bdf-b97e-40548f7a9903"\nmemory = 256\nvcpus = 1\n' +
@@ -46,7 +31,7 @@ describe('colo-xl -N create is byte-identical to Xen 4.17 xl -N create', functio
   });
 
   it('command-line forms: key=value words, -q, -n, /dev/null, a missing file, no file', async () => {
-    const path = join(dir, 'base.cfg');
+    const path = join(session.dir, 'base.cfg');
     writeFileSync(path, 'name="base"\ntype="hvm"\n');
     const uuid = 'uuid="12345678-1234-1234-1234-123456789abc"';
     const cases: string[][] = [
@@ -55,8 +40,8 @@ describe('colo-xl -N create is byte-identical to Xen 4.17 xl -N create', functio
       ['create', '-n', path, uuid],
       ['-N', 'create', '/dev/null', 'name="x"', 'type="hvm"', uuid, 'vcpus=2'],
       ['-N', 'create', '-f', path, uuid],
-      ['-N', 'create', join(dir, 'missing.cfg')],
-      ['-N', 'create', dir],
+      ['-N', 'create', join(session.dir, 'missing.cfg')],
+      ['-N', 'create', session.dir],
       ['-N', 'create', '-z', path],
       ['-N', 'create', '--zz', path],
       ['-N', 'create', '-qz', path],
@@ -71,8 +56,8 @@ describe('colo-xl -N create is byte-identical to Xen 4.17 xl -N create', functio
     }
     assert.deepEqual(bad, []);
     // Usage errors: same status; the help text is colo-xl's own.
-    for (const args of [['-N', 'create', path, join(dir, 'second.cfg')], ['-N', 'create', path, uuid, '-q', '--dryrun']]) {
-      const [real, mine] = await Promise.all([xl.run(args), coloXl(args)]);
+    for (const args of [['-N', 'create', path, join(session.dir, 'second.cfg')], ['-N', 'create', path, uuid, '-q', '--dryrun']]) {
+      const [real, mine] = await Promise.all([session.xl.run(args), coloXl(args)]);
       assert.deepEqual([real.status, mine.status, mine.stderr], [2, 2, ''], args.join(' '));
     }
   });
@@ -82,7 +67,7 @@ describe('colo-xl -N create is byte-identical to Xen 4.17 xl -N create', functio
     const bad: string[] = [];
     const jobs = Array.from({ length: 600 }, (_, i) => {
       const text = generateConfig(rng);
-      const path = join(dir, `gen${i}.cfg`);
+      const path = join(session.dir, `gen${i}.cfg`);
       writeFileSync(path, text);
       return { path, text };
     });

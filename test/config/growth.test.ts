@@ -5,15 +5,15 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { xluCfgReadData } from '../../lib/xlu/cfg/parse.js';
-import { startRealXl, type RealXl, type XlResult } from '../support/real-xl.js';
+import type { XlResult } from '../support/real-xl.js';
+import { realXlSession } from './support/xl-session.js';
 import type { ChildMetrics } from './support/cli-child.js';
 import { ours, resultText } from './support/ours.js';
-import { runColoXl } from './support/run-cli.js';
+import { cli as runColoXl } from '../support/cli.js';
 import { libxluParse } from './support/xlucfg-oracle.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -157,26 +157,18 @@ async function timed(run: () => Promise<XlResult>): Promise<Run> {
 
 describe('xl.cfg inputs that grow without bound: colo-xl -N create vs xl -N create', function () {
   this.timeout(300_000);
-  let xl: RealXl;
-  let dir: string;
+  const session = realXlSession('colo-xl-growth-');
   const table: string[] = [];
-
-  before(async () => {
-    xl = await startRealXl();
-    dir = mkdtempSync(join(tmpdir(), 'colo-xl-growth-'));
-  });
-  after(async () => {
-    await xl?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+  after(() => {
     if (table.length > 0) process.stdout.write(`      case: xl | colo-xl (in the command; whole process, peak RSS)\n${table.join('')}`);
   });
 
   it(`each growth case: the same stdout, stderr and status, with a ${HEAP_MB} MB heap`, async () => {
     for (const [i, g] of GROWTH.entries()) {
-      const path = join(dir, `growth${i}.cfg`);
+      const path = join(session.dir, `growth${i}.cfg`);
       writeFileSync(path, g.text);
       const args = ['-N', 'create', path];
-      const real = await timed(() => xl.run(args));
+      const real = await timed(() => session.xl.run(args));
       const mine = await runColoXlChild(args);
       assert.equal(mine.status, real.status, `${g.name}: status (colo-xl stderr: ${mine.stderr.slice(0, 400)})`);
       assert.equal(mine.stderr, real.stderr, g.name);
@@ -194,16 +186,16 @@ describe('xl.cfg inputs that grow without bound: colo-xl -N create vs xl -N crea
     ];
     const bad: string[] = [];
     for (const [i, c] of cases.entries()) {
-      const path = join(dir, `cmdline${i}.cfg`);
+      const path = join(session.dir, `cmdline${i}.cfg`);
       writeFileSync(path, `${HEAD}${c}\n`);
-      const [real, mine] = await Promise.all([xl.run(['-N', 'create', path]), runColoXl(['-N', 'create', path])]);
+      const [real, mine] = await Promise.all([session.xl.run(['-N', 'create', path]), runColoXl(['-N', 'create', path])]);
       if (real.stdout !== mine.stdout || real.stderr !== mine.stderr || real.status !== mine.status) {
         bad.push(`${c}\n--- xl (${real.status})\n${real.stderr}${real.stdout}--- colo-xl (${mine.status})\n${mine.stderr}${mine.stdout}`);
       }
     }
     assert.deepEqual(bad, []);
     // and libxl hands it to QEMU, right after the keymap (libxl__build_device_model_args_new)
-    const path = join(dir, 'cmdline-dm.cfg');
+    const path = join(session.dir, 'cmdline-dm.cfg');
     writeFileSync(path, `${HEAD}keymap = "de"\nroot = "/dev/xvda1"\nextra = "ro"\n`);
     const dm = await runColoXl(['devmodel-args', path]);
     assert.equal(dm.status, 0, dm.stderr);

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseConfigData } from '../../lib/xl/parse.js';
 import { domainCreateNew, domainCreateRestore } from '../../lib/libxl/create.js';
-import { commonArgs, pickAccel, QemuProcess, requireQemu, stopAllQemus } from '../support/qemu.js';
+import { commonArgs, pickAccel, requireQemu, startQemu, stopAllQemus } from '../support/qemu.js';
 import { requireFile } from '../support/require-tool.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -97,7 +97,7 @@ describe('devmodel-args: emulated NICs as libxl_dm.c builds them', function () {
     });
 
     async function start(args: string[]): Promise<{ network: string; objects: string[]; chardevs: string[] }> {
-      const q = await QemuProcess.start(`nic${args.length}`, [...commonArgs(pickAccel()), ...args], dir);
+      const q = await startQemu(`nic${args.length}`, [...commonArgs(pickAccel()), ...args], dir);
       try {
         const network = await q.qmp.execute<string>('human-monitor-command', { 'command-line': 'info network' });
         const objects = (await q.qmp.execute<{ name: string }[]>('qom-list', { path: '/objects' })).map((o) => o.name);

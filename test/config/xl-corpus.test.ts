@@ -1,35 +1,20 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runColoXl } from './support/run-cli.js';
+import { cli as runColoXl } from '../support/cli.js';
 import { Rng } from './support/config-gen.js';
 import { CORPUS_KEYS, generateCorpusConfig } from './support/corpus-gen.js';
-import { startRealXl, type RealXl, type XlResult } from '../support/real-xl.js';
+import { describeMismatch, realXlSession, sameResult } from './support/xl-session.js';
 import { requireFile } from '../support/require-tool.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const FIXTURES = join(here, 'fixtures');
 const CORPUS_SIZE = 1000;
 
-const same = (a: XlResult, b: XlResult): boolean => a.stdout === b.stdout && a.stderr === b.stderr && a.status === b.status;
-const show = (name: string, text: string, real: XlResult, mine: XlResult): string =>
-  `${name}:\n--- config\n${text}--- real (status ${real.status})\n${real.stderr}${real.stdout}--- colo-xl (status ${mine.status})\n${mine.stderr}${mine.stdout}`;
-
 describe('xl.cfg with PV, PVH, vif and the platform keys: byte-identical to Xen 4.17 xl -N create', function () {
   this.timeout(300_000);
-  let xl: RealXl;
-  let dir: string;
-
-  before(async () => {
-    xl = await startRealXl();
-    dir = mkdtempSync(join(tmpdir(), 'colo-xl-corpus-'));
-  });
-  after(async () => {
-    await xl?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  const session = realXlSession('colo-xl-corpus-');
 
   it('hand-written real-world configs (pygrub PV, PVH kernel, COLO NIC, Windows HVM, PV-GRUB, legacy PV)', async () => {
     const files = readdirSync(FIXTURES).filter((f) => f.endsWith('.cfg'));
@@ -37,10 +22,10 @@ describe('xl.cfg with PV, PVH, vif and the platform keys: byte-identical to Xen 
     const bad: string[] = [];
     for (const f of files) {
       const path = join(FIXTURES, f);
-      const [real, mine] = await Promise.all([xl.run(['-N', 'create', path]), runColoXl(['-N', 'create', path])]);
+      const [real, mine] = await Promise.all([session.xl.run(['-N', 'create', path]), runColoXl(['-N', 'create', path])]);
       // Each one is a config xl accepts: a refusal here would mean the fixture is wrong.
       assert.equal(real.status, 0, `${f}: ${real.stderr}`);
-      if (!same(real, mine)) bad.push(show(f, '', real, mine));
+      if (!sameResult(real, mine)) bad.push(describeMismatch(f, '', real, mine));
     }
     assert.deepEqual(bad, []);
   });
@@ -52,8 +37,8 @@ describe('xl.cfg with PV, PVH, vif and the platform keys: byte-identical to Xen 
       requireFile(path, 'xen-utils-common');
       // A fixed uuid, so the two outputs can be compared.
       const args = ['-N', 'create', path, 'uuid="12345678-1234-1234-1234-123456789abc"'];
-      const [real, mine] = await Promise.all([xl.run(args), runColoXl(args)]);
-      if (!same(real, mine)) bad.push(show(name, '', real, mine));
+      const [real, mine] = await Promise.all([session.xl.run(args), runColoXl(args)]);
+      if (!sameResult(real, mine)) bad.push(describeMismatch(name, '', real, mine));
     }
     assert.deepEqual(bad, []);
   });
@@ -62,7 +47,7 @@ describe('xl.cfg with PV, PVH, vif and the platform keys: byte-identical to Xen 
     const rng = new Rng(20261203);
     const jobs = Array.from({ length: CORPUS_SIZE }, (_, i) => {
       const text = generateCorpusConfig(rng);
-      const path = join(dir, `c${i}.cfg`);
+      const path = join(session.dir, `c${i}.cfg`);
       writeFileSync(path, text);
       return { path, text };
     });
@@ -71,10 +56,10 @@ describe('xl.cfg with PV, PVH, vif and the platform keys: byte-identical to Xen 
     const printedKeys = new Set<string>();
     for (let i = 0; i < jobs.length; i += 2) {
       await Promise.all(jobs.slice(i, i + 2).map(async (j) => {
-        const [real, mine] = await Promise.all([xl.run(['-N', 'create', j.path]), runColoXl(['-N', 'create', j.path])]);
+        const [real, mine] = await Promise.all([session.xl.run(['-N', 'create', j.path]), runColoXl(['-N', 'create', j.path])]);
         statuses.set(real.status, (statuses.get(real.status) ?? 0) + 1);
         if (real.status === 0) for (const m of j.text.matchAll(/^(\w+) ?=/gm)) printedKeys.add(m[1]!);
-        if (!same(real, mine)) bad.push(show(j.path, j.text, real, mine));
+        if (!sameResult(real, mine)) bad.push(describeMismatch(j.path, j.text, real, mine));
       }));
     }
     assert.equal(bad.length, 0, `${bad.length} of ${CORPUS_SIZE} differ; first:\n${bad.slice(0, 3).join('\n')}`);

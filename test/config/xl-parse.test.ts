@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runColoXl } from './support/run-cli.js';
+import { scratchDir } from '../support/fake-dir.js';
+import { cli as runColoXl } from '../support/cli.js';
 import { domainConfigToJson } from '../../lib/libxl/json.js';
 import { parseConfigData, XlExit } from '../../lib/xl/parse.js';
 import { YajlGen, yajlEncodeString } from '../../lib/json/yajl.js';
@@ -41,6 +41,17 @@ describe('parse_config_data', () => {
     assert.throws(() => parseConfigData('t.cfg', 'name="a"\ntype="hvm"\nhdtype="scsi"\n', { err: (t) => (err += t) }), (e) => e instanceof XlExit && e.status === 1);
     assert.equal(err, 'ERROR: invalid value "scsi" for "hdtype"\n');
     assert.throws(() => parseConfigData('t.cfg', 'name="a"\ntype="hvm"\ndisk=["hda:/x"]\n', { err: () => undefined }), XlExit);
+  });
+
+  it('an XlExit carries what xl printed before it exited, and its status', () => {
+    const cfg = 'name="a"\ntype="hvm"\nvcpus=[1]\nhdtype="scsi"\n';
+    let err = '';
+    assert.throws(() => parseConfigData('t.cfg', cfg, { err: (t) => (err += t) }), (e) => {
+      assert.ok(e instanceof XlExit);
+      assert.deepEqual([e.code, e.status, e.report, e.message], ['XL_EXIT', 1, err, 'xl exits with status 1: ERROR: invalid value "scsi" for "hdtype"']);
+      return true;
+    });
+    assert.match(err, /warning: parameter `vcpus' is a list but should be a single value\n/);
   });
 
   it('ms_vm_genid = "generate" makes 16 random bytes, as libxl_ms_vm_genid_generate does', () => {
@@ -109,12 +120,10 @@ describe('parse_config_data', () => {
 });
 
 describe('colo-xl -N create', () => {
-  let dir: string;
-  before(() => (dir = mkdtempSync(join(tmpdir(), 'colo-xl-cfg-'))));
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  const scratch = scratchDir('colo-xl-cfg-');
 
   it('reports keys it does not support on stderr instead of dropping them silently', async () => {
-    const cfg = join(dir, 'u.cfg');
+    const cfg = join(scratch.path, 'u.cfg');
     writeFileSync(cfg, 'name="a"\ntype="hvm"\nuuid="12345678-1234-1234-1234-123456789abc"\npci=[]\n');
     const io = await runColoXl(['-N', 'create', cfg]);
     assert.equal(io.status, 0);
@@ -123,7 +132,7 @@ describe('colo-xl -N create', () => {
   });
 
   it('without -N it says a Xen host is needed; -h prints help', async () => {
-    const cfg = join(dir, 'u.cfg');
+    const cfg = join(scratch.path, 'u.cfg');
     const io = await runColoXl(['create', cfg]);
     assert.equal(io.status, 3);
     assert.match(io.stderr, /needs a Xen host/);

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { devidToVdev, diskDevNumber } from '../../lib/libxl/devnum.js';
+import { devidToVdev, deviceDiskDevNumber } from '../../lib/libxl/devnum.js';
 import { libxlCtx, type LibxlCtx } from '../../lib/libxl/ctx.js';
 import { domainMake } from '../../lib/libxl/domain-make.js';
 import { EmbeddedXenstored } from '../../lib/xenstore/server/embedded.js';
@@ -88,7 +88,7 @@ for (const [name, start] of Object.entries(servers)) {
         for (let i = 1; i <= ROUNDS[name]!; i++) {
           const vdev = devidToVdev((1 << 28) | (i << 8));
           await attachAndKill(env, ['3', `vdev=${vdev},target=${img}`], Math.floor(full.ms * aim * (0.85 + 0.3 * next())));
-          const state = await deviceState(ctx, diskDevNumber(vdev).devid);
+          const state = await deviceState(ctx, deviceDiskDevNumber(vdev).devid);
           aim = Math.min(3, Math.max(0.2, aim + (state === 'none' ? 0.05 : -0.05)));
           assert.ok(state === 'all' || state === 'none', `kill ${i} left a partial device ${vdev}: ${state}`);
           tally[state]++;

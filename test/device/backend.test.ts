@@ -4,22 +4,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deviceDiskSetBackend } from '../../lib/libxl/disk-backend.js';
 import { parseDiskSpec } from '../../lib/xlu/disk/parse.js';
-import { libxlCtx } from '../../lib/libxl/ctx.js';
-import { LibxlError, LibxlLogger } from '../../lib/libxl/errors.js';
-import type { Xenstore } from '../../lib/xenstore/api.js';
+import { libxlHost } from '../../lib/libxl/ctx.js';
+import { deviceDiskDefboolsSetdefault } from '../../lib/libxl/disk.js';
+import { LibxlError } from '../../lib/libxl/errors.js';
 import { libxlSetBackend } from '../support/libxl-device-oracle.js';
+import { captureLibxlLines } from '../support/fake-logger.js';
 
 /** Our answer in the oracle's terms: rc, chosen backend, and the messages libxl logs. */
 function ours(spec: string): { rc: number; backend: string; log: string } {
-  const lines: string[] = [];
-  const log = new LibxlLogger((l) => lines.push(l), 'warn');
-  const ctx = libxlCtx({} as Xenstore, { log });
+  const { logger, lines } = captureLibxlLines('warn');
+  const ctx = libxlHost({ logger });
   const disk = parseDiskSpec(spec);
   // what libxl__device_disk_setdefault fills in before choosing
-  disk.discard_enable ??= !!disk.readwrite;
-  disk.colo_enable ??= false;
-  disk.colo_restore_enable ??= false;
-  disk.trusted ??= true;
+  deviceDiskDefboolsSetdefault(disk);
   const before = disk.backend;
   let rc = 0;
   try {

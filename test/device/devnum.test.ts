@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { devidToVdev, diskDevNumber } from '../../lib/libxl/devnum.js';
+import { devidToVdev, deviceDiskDevNumber } from '../../lib/libxl/devnum.js';
 import { libxlDevidToVdev, libxlDevNumbers } from '../support/libxl-device-oracle.js';
 
 /** Names around every form libxl knows, and the edges of each. */
@@ -25,22 +25,22 @@ describe('vdev to devid (libxl__device_disk_dev_number) against libxl 4.17', fun
     const corpus = vdevCorpus();
     const want = libxlDevNumbers(corpus);
     const bad = want.filter((w) => {
-      const got = diskDevNumber(w.vdev);
+      const got = deviceDiskDevNumber(w.vdev);
       const split = got.disk === -1 && got.devid >= 0 && got.partition === -1 ? -1 : got.devid;
       return got.devid !== w.devid || split !== w.devidSplit;
     });
     assert.ok(corpus.length > 3000);
-    assert.deepEqual(bad.slice(0, 10).map((w) => ({ ...w, ours: diskDevNumber(w.vdev) })), []);
+    assert.deepEqual(bad.slice(0, 10).map((w) => ({ ...w, ours: deviceDiskDevNumber(w.vdev) })), []);
   });
 
-  it('gives the spec table values', () => {
-    const table: Record<string, number> = {
-      xvda: 51712, xvdb: 51728, xvda1: 51713, xvdp: 51952, xvdq: 268439552, xvdaa: 268442112, xvdtq37: 268572709,
-      d0p0: 51712, d0p16: 268435472, hda: 768, hdb: 832, hdc: 5632, hdd: 5696, sda: 2048, sdb3: 2067,
-      hde: -1, sdq: -1, xvda0: -1, hda64: -1, xvd: -16,
-    };
-    for (const [vdev, devid] of Object.entries(table)) assert.equal(diskDevNumber(vdev).devid, devid, vdev);
-  });
+  const table: Record<string, number> = {
+    xvda: 51712, xvdb: 51728, xvda1: 51713, xvdp: 51952, xvdq: 268439552, xvdaa: 268442112, xvdtq37: 268572709,
+    d0p0: 51712, d0p16: 268435472, hda: 768, hdb: 832, hdc: 5632, hdd: 5696, sda: 2048, sdb3: 2067,
+    hde: -1, sdq: -1, xvda0: -1, hda64: -1, xvd: -16,
+  };
+  for (const [vdev, devid] of Object.entries(table)) {
+    it(`gives the spec table value for ${vdev}: ${devid}`, () => assert.equal(deviceDiskDevNumber(vdev).devid, devid));
+  }
 });
 
 describe('devid to vdev (libxl__devid_to_vdev) against libxl 4.17', () => {

@@ -15,7 +15,6 @@ import { CapturedIo } from '../../cli/io.js';
 import { main as cliMain } from '../../cli/main.js';
 import { libxlCtx, type LibxlCtx } from '../../lib/libxl/ctx.js';
 import { domainMake } from '../../lib/libxl/domain-make.js';
-import { LibxlLogger } from '../../lib/libxl/errors.js';
 import type { XsClient } from '../../lib/xenstore/client.js';
 import { XsError } from '../../lib/xenstore/messages.js';
 import { openXenstore } from '../../lib/xenstore/open.js';
@@ -92,7 +91,7 @@ async function run(guest: XsClient, s: Step): Promise<string | string[]> {
     await guest.write(s.write, s.value);
     return 'ok';
   } catch (e) {
-    if (e instanceof XsError) return e.code;
+    if (e instanceof XsError) return e.errnoName;
     throw e;
   }
 }
@@ -111,7 +110,7 @@ for (const [name, start] of Object.entries(servers)) {
       server = await start(dir);
       env = { PATH: process.env.PATH, XENSTORED_PATH: server.socket, COLO_XL_USERDATA_DIR: join(dir, 'ud') };
       const xs = await openXenstore({ env, mode: 'daemon' });
-      ctx = libxlCtx(xs, { log: new LibxlLogger(), userdataDir: env.COLO_XL_USERDATA_DIR! });
+      ctx = libxlCtx(xs, { userdataDir: env.COLO_XL_USERDATA_DIR! });
       const img = join(dir, 'd.img');
       writeFileSync(img, '');
       for (const domid of [3, 4]) {
@@ -149,9 +148,9 @@ for (const [name, start] of Object.entries(servers)) {
     it('a guest watching its frontend hears the toolstack change it', async () => {
       const w = await guests.get(3)!.watch(`${FE3}/state`, 'fe-state');
       try {
-        assert.deepEqual(await w.next(5000), { path: `${FE3}/state`, token: 'fe-state' });
+        assert.deepEqual(await w.next({ timeoutMs: 5000 }), { path: `${FE3}/state`, token: 'fe-state' });
         await ctx.xs.write(`${FE3}/state`, '4');
-        assert.deepEqual(await w.next(5000), { path: `${FE3}/state`, token: 'fe-state' });
+        assert.deepEqual(await w.next({ timeoutMs: 5000 }), { path: `${FE3}/state`, token: 'fe-state' });
         assert.equal(await guests.get(3)!.read(`${FE3}/state`), '4');
       } finally {
         await w.close();
@@ -166,7 +165,7 @@ for (const [name, start] of Object.entries(servers)) {
       assert.deepEqual(await Promise.all([1, 2, 3].map((n) => g.read(`${FE3}/blob${n}`))), [1, 2, 3].map((n) => text(1500) + n));
       assert.equal(await ctx.xs.read(`${FE3}/blob2`), `${text(1500)}2`);
       // a guest's node is limited to 2048 bytes (xenstored's default -S quota); dom0's is not
-      await assert.rejects(g.write(`${FE3}/huge`, text(3900)), { code: 'ENOSPC' });
+      await assert.rejects(g.write(`${FE3}/huge`, text(3900)), { errnoName: 'ENOSPC' });
       await ctx.xs.write(`${FE3}/huge`, text(3900));
       assert.equal(await g.read(`${FE3}/huge`), text(3900));
     });
@@ -217,10 +216,10 @@ describe('the shim\'s guest rings on Xen 4.17 C xenstored', function () {
       assert.equal(await guest.getDomainPath(5), '/local/domain/5');
       assert.equal(await dom0.isDomainIntroduced(5), true);
       const w = await dom0.watch('@releaseDomain', 'rel');
-      assert.deepEqual(await w.next(5000), { path: '@releaseDomain', token: 'rel' });
+      assert.deepEqual(await w.next({ timeoutMs: 5000 }), { path: '@releaseDomain', token: 'rel' });
       x.markDomainDead(5);
       x.raiseDomainException();
-      assert.deepEqual(await w.next(5000), { path: '@releaseDomain', token: 'rel' });
+      assert.deepEqual(await w.next({ timeoutMs: 5000 }), { path: '@releaseDomain', token: 'rel' });
       assert.equal(await dom0.isDomainIntroduced(5), false);
       await w.close();
     } finally {

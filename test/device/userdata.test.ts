@@ -6,6 +6,7 @@
  * userdata-xl.test.ts checks the same against real xl.
  */
 import assert from 'node:assert/strict';
+import { AbortedError, WaitTimeoutError } from '../../lib/errors.js';
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,10 +15,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { libxlCtx, type LibxlCtx } from '../../lib/libxl/ctx.js';
 import { getDomainConfiguration, setDomainConfiguration } from '../../lib/libxl/domain.js';
 import { domainMake } from '../../lib/libxl/domain-make.js';
-import { ERROR_FAIL, ERROR_JSON_CONFIG_EMPTY, ERROR_LOCK_FAIL, LibxlError, LibxlLogger } from '../../lib/libxl/errors.js';
+import { ERROR_FAIL, ERROR_JSON_CONFIG_EMPTY, ERROR_LOCK_FAIL, LibxlError } from '../../lib/libxl/errors.js';
 import { LockFile } from '../../lib/libxl/flock.js';
 import { lockDomainUserdata } from '../../lib/libxl/userdata.js';
 import { openXenstore } from '../../lib/xenstore/open.js';
+import { EmbeddedStores } from '../../lib/xenstore/server/stores.js';
 import { requireFile } from '../support/require-tool.js';
 
 const UUID = '0f3c5a7e-1b2d-4c6e-8a9b-123456789abc';
@@ -30,7 +32,7 @@ describe("libxl's userdata files and lock", function () {
   beforeEach(async () => {
     requireFile('/usr/bin/flock', 'util-linux');
     dir = mkdtempSync(join(tmpdir(), 'colo-xl-ud-'));
-    ctx = libxlCtx(await openXenstore({ mode: 'memory' }), { log: new LibxlLogger(), userdataDir: dir });
+    ctx = libxlCtx(await openXenstore({ mode: 'memory', stores: new EmbeddedStores() }), { userdataDir: dir });
     await domainMake(ctx, { domid: 4, name: 'g', uuid: UUID, type: 'hvm', configJson: '{"c_info":{"name":"g"}}' });
   });
   afterEach(async () => {
@@ -98,7 +100,8 @@ describe("libxl's userdata files and lock", function () {
     const taking = LockFile.acquire(path, { signal: abort.signal });
     await sleep(100);
     abort.abort();
-    await assert.rejects(taking, { name: 'AbortError' });
+    await assert.rejects(taking, AbortedError);
+    await assert.rejects(LockFile.acquire(path, { timeoutMs: 60 }), WaitTimeoutError);
     holder.stdin.end('go\n');
     await new Promise((r) => holder.on('close', r));
 

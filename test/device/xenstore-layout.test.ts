@@ -14,7 +14,6 @@ import { main as cliMain } from '../../cli/main.js';
 import { diskFromXenstore } from '../../lib/libxl/disk.js';
 import { libxlCtx, type LibxlCtx } from '../../lib/libxl/ctx.js';
 import { domainMake } from '../../lib/libxl/domain-make.js';
-import { LibxlLogger } from '../../lib/libxl/errors.js';
 import { openXenstore } from '../../lib/xenstore/open.js';
 import { EmbeddedXenstored } from '../../lib/xenstore/server/embedded.js';
 import { startRealXenstored } from '../support/real-xenstored.js';
@@ -104,7 +103,7 @@ for (const [serverName, start] of Object.entries(servers)) {
       server = await start(dir);
       env = { PATH: process.env.PATH, XENSTORED_PATH: server.socket, COLO_XL_USERDATA_DIR: join(dir, 'userdata') };
       const xs = await openXenstore({ env, mode: 'daemon' });
-      ctx = libxlCtx(xs, { log: new LibxlLogger(), userdataDir: env.COLO_XL_USERDATA_DIR! });
+      ctx = libxlCtx(xs, { userdataDir: env.COLO_XL_USERDATA_DIR! });
       await domainMake(ctx, { domid: 5, name: 'hvm-guest', uuid: '5b6d3e4a-0000-4000-8000-000000000005', type: 'hvm' });
       await domainMake(ctx, { domid: 6, name: 'pv-guest', uuid: '5b6d3e4a-0000-4000-8000-000000000006', type: 'pv' });
     });

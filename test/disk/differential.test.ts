@@ -12,13 +12,11 @@ import koffi from 'koffi';
 import { generateDiskCorpus, DEFAULT_CORPUS_SEED, DEFAULT_CORPUS_SIZE, type CorpusEntry } from '../support/disk-corpus.js';
 import { fixedCorpus } from '../support/disk-corpus-fixed.js';
 import { describeMismatch, libxluOutcome, mismatchClass, ourOutcome, sameOutcome, type Outcome } from '../support/libxlu-oracle.js';
-import { requireFile } from '../support/require-tool.js';
 import { DiskSpecError, parseDiskSpec } from '../../lib/xlu/disk/parse.js';
 import { assertBoundedReport } from './report-bound.js';
 import {
   libxluParseDisk,
   libxluParseDisks,
-  LIBXLUTIL_DEBIAN_PACKAGE,
   mayJamScanner,
   requireLibxlutil,
   type LibxluDiskResult,
@@ -73,7 +71,6 @@ describe('disk-spec parser vs libxlutil 4.17 (differential)', function () {
   let real: LibxluDiskResult[];
 
   before(function () {
-    requireFile('/usr/lib/x86_64-linux-gnu/libxlutil.so.4.17', LIBXLUTIL_DEBIAN_PACKAGE);
     requireLibxlutil();
     corpus = generateDiskCorpus({ size: corpusSize(), seed: Number(process.env.DISK_CORPUS_SEED ?? DEFAULT_CORPUS_SEED) });
     real = libxluParseDisks(corpus.map((e) => e.specs));

@@ -9,8 +9,7 @@
 import assert from 'node:assert/strict';
 import { DISK_SPEC_REPORT_LIMIT, DiskScannerFatal, DiskSpecError, formatDiskSpecMessage, parseDiskSpec, tokenizeDiskSpec } from '../../lib/xlu/disk/parse.js';
 import { libxluOutcome, ourOutcome, sameOutcome } from '../support/libxlu-oracle.js';
-import { requireFile } from '../support/require-tool.js';
-import { libxluParseDisk, LIBXLUTIL_DEBIAN_PACKAGE, requireLibxlutil } from '../support/native/libxlutil/index.js';
+import { libxluParseDisk, requireLibxlutil } from '../support/native/libxlutil/index.js';
 import { assertBoundedReport, reportLinesOf, truncationNote } from './report-bound.js';
 
 const PREFIX = 'command line: config parsing error in disk specification: ';
@@ -59,10 +58,7 @@ function assertLinear(label: string, piece: string, reps: number, head = '', tai
 describe('disk spec: long specifications', function () {
   this.timeout(120_000);
 
-  before(function () {
-    requireFile('/usr/lib/x86_64-linux-gnu/libxlutil.so.4.17', LIBXLUTIL_DEBIAN_PACKAGE);
-    requireLibxlutil();
-  });
+  before(requireLibxlutil);
 
   describe('the report bound', function () {
     it("'a=b,'.repeat(11600) (46 KB, 11,600 messages) is a DiskSpecError with a bounded report", function () {

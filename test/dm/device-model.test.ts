@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runColoXl } from '../config/support/run-cli.js';
+import { scratchDir } from '../support/fake-dir.js';
+import { cli as runColoXl } from '../support/cli.js';
 import { domainConfigToJson } from '../../lib/libxl/json.js';
 import { parseConfigData } from '../../lib/xl/parse.js';
 import { domainCreateNew, domainCreateRestore, type CheckpointedStream } from '../../lib/libxl/create.js';
-import type { StatFn } from '../../lib/libxl/dm/disk-backend.js';
+import type { StatFn } from '../../lib/libxl/ctx.js';
 import { fakeStats } from '../support/fake-stat.js';
 
 const stat: StatFn = () => fakeStats('file');
@@ -82,14 +82,12 @@ describe('domainCreateNew / domainCreateRestore: colo_restore_enable (spec §5.4
 });
 
 describe('colo-xl devmodel-args', () => {
-  let dir: string;
-  before(() => (dir = mkdtempSync(join(tmpdir(), 'colo-xl-dmargs-'))));
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  const scratch = scratchDir('colo-xl-dmargs-');
 
   it('prints one argument per line; --restore colo gives the secondary strings', async () => {
-    const target = join(dir, 'p.qcow2');
+    const target = join(scratch.path, 'p.qcow2');
     writeFileSync(target, '');
-    const cfg = join(dir, 'vm.cfg');
+    const cfg = join(scratch.path, 'vm.cfg');
     writeFileSync(cfg, `name="vm"\ntype="hvm"\n${UUID}\ndisk=['vdev=hda,format=qcow2,colo,colo-export=e1,active-disk=/a,hidden-disk=/h,target=${target}']\n`);
     const io = await runColoXl(['devmodel-args', '--domid', '4', cfg]);
     assert.equal(io.status, 0);

@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
 import { parseDiskSpec } from '../../lib/xlu/disk/parse.js';
 import type { DeviceDisk } from '../../lib/libxl/types/disk.js';
-import { LibxlError, deviceDiskSetdefault, type StatFn } from '../../lib/libxl/dm/disk-backend.js';
-import { buildDiskArgs, coloTopIds, dmDiskNumber, scsiControllerArgs } from '../../lib/libxl/dm/disk-args.js';
+import { LibxlError } from '../../lib/libxl/errors.js';
+import { deviceDiskSetdefault } from '../../lib/libxl/disk.js';
+import { libxlHost, type StatFn } from '../../lib/libxl/ctx.js';
+import { deviceDiskCopy } from '../../lib/libxl/types/disk.js';
+import { deviceDiskDevNumber } from '../../lib/libxl/devnum.js';
+import { buildDiskArgs, coloTopIds, scsiControllerArgs } from '../../lib/libxl/dm/disk-args.js';
 import { QemuOptionError, qemuId, qemuOptValue } from '../../lib/libxl/dm/qemu-opts.js';
 import { enoent, fakeStats } from '../support/fake-stat.js';
 
@@ -12,7 +16,8 @@ const files: StatFn = (p) => {
 };
 
 function disk(spec: string, restore = false): DeviceDisk {
-  const d = deviceDiskSetdefault(parseDiskSpec(spec), 'hvm', files);
+  const d = deviceDiskCopy(parseDiskSpec(spec));
+  deviceDiskSetdefault(libxlHost({ stat: files }), 0, d, false, 'hvm');
   return { ...d, colo_restore_enable: restore };
 }
 
@@ -22,17 +27,19 @@ function args(disks: DeviceDisk[], hdtype: 'ide' | 'ahci' = 'ide'): string[] {
   return buildDiskArgs(disks, { hdtype, domid: 7 }).args;
 }
 
-describe('libxl__device_disk_dev_number, as the device model asks for it', () => {
-  it('maps the spec examples; bare numbers give no disk index', () => {
-    const cases: [string, number][] = [
-      ['xvda', 51712], ['xvdb', 51728], ['xvda1', 51713], ['xvdp', 51952], ['xvdq', 268439552], ['xvdaa', 268442112],
-      ['xvdtq37', 268572709], ['d0p0', 51712], ['d0p16', 268435472], ['hda', 768], ['hdb', 832], ['hdc', 5632],
-      ['hdd', 5696], ['sda', 2048], ['sdb3', 2067],
-    ];
-    for (const [vdev, devid] of cases) assert.equal(dmDiskNumber(vdev).devid, devid, vdev);
-    for (const vdev of ['hde', 'sdq', 'xvda0', 'hda64', 'd0', '51712', 'foo']) assert.equal(dmDiskNumber(vdev).devid, -1, vdev);
-    assert.equal(dmDiskNumber('xvd').devid, -16);
-    assert.deepEqual(dmDiskNumber('sdc'), { devid: 2080, disk: 2 });
+describe('libxl__device_disk_dev_number, as the device model asks for it (with pdisk)', () => {
+  const cases: [string, number][] = [
+    ['xvda', 51712], ['xvdb', 51728], ['xvda1', 51713], ['xvdp', 51952], ['xvdq', 268439552], ['xvdaa', 268442112],
+    ['xvdtq37', 268572709], ['d0p0', 51712], ['d0p16', 268435472], ['hda', 768], ['hdb', 832], ['hdc', 5632],
+    ['hdd', 5696], ['sda', 2048], ['sdb3', 2067], ['xvd', -16],
+    // refused, and a bare number says nothing about the disk index
+    ['hde', -1], ['sdq', -1], ['xvda0', -1], ['hda64', -1], ['d0', -1], ['51712', -1], ['foo', -1],
+  ];
+  for (const [vdev, devid] of cases) {
+    it(`${vdev} is ${devid}`, () => assert.equal(deviceDiskDevNumber(vdev, true).devid, devid));
+  }
+  it('gives the disk index and partition', () => {
+    assert.deepEqual(deviceDiskDevNumber('sdc', true), { devid: 2080, disk: 2, partition: 0 });
   });
 });
 

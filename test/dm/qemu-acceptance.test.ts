@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { scratchDir } from '../support/fake-dir.js';
 import { parseConfigData } from '../../lib/xl/parse.js';
 import { domainCreateNew, domainCreateRestore } from '../../lib/libxl/create.js';
-import { commonArgs, createImage, pickAccel, qemuImg, QemuProcess, requireQemu, stopAllQemus } from '../support/qemu.js';
+import { commonArgs, createImage, pickAccel, qemuImg, requireQemu, startQemu, stopAllQemus } from '../support/qemu.js';
 import { blockGraph, type BlockGraph } from './support/block-graph.js';
 
 const accel = pickAccel();
@@ -27,25 +27,19 @@ function diskArgs(cfg: string, restore: 'none' | 'colo' | null = null): string[]
 
 describe(`device-model disk arguments accepted by real QEMU 7.2 (accel ${accel})`, function () {
   this.timeout(60_000);
-  let dir: string;
+  before(requireQemu);
+  // registered first, so the QEMUs stop before their directory goes
+  after(stopAllQemus);
+  const scratch = scratchDir('colo-xl-dm-');
   let n = 0;
   const img = (name: string, fmt = 'qcow2'): string => {
-    const p = join(dir, name);
+    const p = join(scratch.path, name);
     qemuImg('create', '-q', '-f', fmt, p, '16M');
     return p;
   };
 
-  before(() => {
-    requireQemu();
-    dir = mkdtempSync(join(tmpdir(), 'colo-xl-dm-'));
-  });
-  after(async () => {
-    await stopAllQemus();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
-
   async function boot(args: string[]): Promise<BlockGraph> {
-    const q = await QemuProcess.start(`q${n++}`, [...commonArgs(accel), ...args], dir);
+    const q = await startQemu(`q${n++}`, [...commonArgs(accel), ...args], scratch.path);
     try {
       return await blockGraph(q.qmp);
     } finally {
@@ -61,7 +55,7 @@ describe(`device-model disk arguments accepted by real QEMU 7.2 (accel ${accel})
       { vdev: 'xvdd', fmt: 'qcow', qemu: 'qcow' },
     ];
     const specs = cases.map((c) => `'vdev=${c.vdev},format=${c.fmt},target=${img(`${c.vdev}.img`, c.qemu)}'`);
-    const raw = join(dir, 'raw.img');
+    const raw = join(scratch.path, 'raw.img');
     writeFileSync(raw, Buffer.alloc(1 << 20));
     const args = diskArgs(`disk=[${specs.join(',')}]`);
     assert.ok(args.every((a) => !a.includes('top-colo')));
@@ -69,7 +63,7 @@ describe(`device-model disk arguments accepted by real QEMU 7.2 (accel ${accel})
     cases.forEach((c, i) => {
       const root = g.device(`ide${i >> 1}-hd${i & 1}`).root!;
       assert.equal(g.node(root).drv, c.qemu);
-      assert.equal(g.pathOf(root), join(dir, `${c.vdev}.img`));
+      assert.equal(g.pathOf(root), join(scratch.path, `${c.vdev}.img`));
       assert.equal(g.node(root).ro, false);
     });
     // A raw file gets the PHY backend: QEMU is told raw whatever the file holds.
@@ -81,7 +75,7 @@ describe(`device-model disk arguments accepted by real QEMU 7.2 (accel ${accel})
     const args = diskArgs(`disk=['vdev=sda,format=qcow2,target=${img('sa.qcow2')}','vdev=sdb,format=qcow2,access=ro,target=${img('sb.qcow2')}']`);
     assert.deepEqual(args.slice(0, 2), ['-device', 'lsi53c895a']);
     const g = await boot(args);
-    assert.equal(g.pathOf(g.device('scsi0-hd0').root!), join(dir, 'sa.qcow2'));
+    assert.equal(g.pathOf(g.device('scsi0-hd0').root!), join(scratch.path, 'sa.qcow2'));
     assert.equal(g.node(g.device('scsi0-hd0').root!).ro, false);
     assert.equal(g.node(g.device('scsi0-hd1').root!).ro, true);
   });
@@ -91,11 +85,11 @@ describe(`device-model disk arguments accepted by real QEMU 7.2 (accel ${accel})
     const args = diskArgs(`hdtype="ahci"\ndisk=['vdev=hda,format=qcow2,${colo},target=${img('ah.qcow2')}']`, 'colo');
     assert.deepEqual(args.slice(0, 2), ['-device', 'ahci,id=ahci0']);
     const g = await boot(args);
-    assert.equal(g.pathOf(g.device('ahcidisk-0').root!), join(dir, 'ah.qcow2'));
+    assert.equal(g.pathOf(g.device('ahcidisk-0').root!), join(scratch.path, 'ah.qcow2'));
   });
 
   it('CD-ROMs: empty, and with media (read-only)', async () => {
-    const iso = join(dir, 'boot.iso');
+    const iso = join(scratch.path, 'boot.iso');
     writeFileSync(iso, Buffer.alloc(1 << 20));
     const g = await boot(diskArgs(`disk=[',,hdc:cdrom,r','vdev=hdd,devtype=cdrom,format=raw,access=ro,target=${iso}']`));
     assert.equal(g.device('ide-5632').root, undefined);
@@ -108,13 +102,13 @@ describe(`device-model disk arguments accepted by real QEMU 7.2 (accel ${accel})
     const vdev = bus === 'ide' ? 'hda' : 'sda';
 
     it(`COLO primary on ${bus}: a quorum whose only child is the disk`, async () => {
-      const colo = `colo,colo-host=127.0.0.1,colo-port=9000,colo-export=e1,active-disk=${dir}/pa.qcow2,hidden-disk=${dir}/ph.qcow2`;
+      const colo = `colo,colo-host=127.0.0.1,colo-port=9000,colo-export=e1,active-disk=${scratch.path}/pa.qcow2,hidden-disk=${scratch.path}/ph.qcow2`;
       const g = await boot(diskArgs(`disk=['vdev=${vdev},format=qcow2,${colo},target=${img(`prim-${bus}.qcow2`)}']`));
       const root = g.device('e1').root!;
       assert.equal(g.node(root).drv, 'quorum');
       const child = g.follow(root, 'children.0');
       assert.equal(child.drv, 'qcow2');
-      assert.equal(g.pathOf(child.name), join(dir, `prim-${bus}.qcow2`));
+      assert.equal(g.pathOf(child.name), join(scratch.path, `prim-${bus}.qcow2`));
     });
 
     it(`COLO secondary on ${bus}: replication → active → hidden → the exported disk`, async () => {
@@ -148,7 +142,7 @@ describe(`device-model disk arguments accepted by real QEMU 7.2 (accel ${accel})
       const top = g.device(id).root!;
       assert.equal(g.node(top).drv, 'replication');
       assert.equal(g.follow(top, 'file', 'backing', 'backing').name, g.device(exp).root);
-      assert.equal(g.pathOf(g.device(exp).root!), join(dir, `t${i}.qcow2`));
+      assert.equal(g.pathOf(g.device(exp).root!), join(scratch.path, `t${i}.qcow2`));
     }
   });
 
@@ -157,12 +151,12 @@ describe(`device-model disk arguments accepted by real QEMU 7.2 (accel ${accel})
     const d = parseConfigData('t.cfg', `name="whole"\ntype="hvm"\nmemory=128\nvcpus=2\nmaxvcpus=2\nserial="pty"\nstdvga=1\nboot="dc"\ndisk=['vdev=hda,format=qcow2,target=${target}',',,hdc:cdrom,r']\n`, {
       err: (t) => assert.fail(t),
     });
-    const a = domainCreateNew(d, { domid: 9, runDir: dir }).dm.args.slice(1);
+    const a = domainCreateNew(d, { domid: 9, runDir: scratch.path }).dm.args.slice(1);
     // Xen-only: the domid and the xenfv machine (xen accelerator).
     a.splice(a.indexOf('-xen-domid'), 2);
     a.splice(a.indexOf('-machine'), 2, '-machine', 'pc', '-accel', accel, '-S');
     assert.ok(a.includes('-vnc') && a.includes('VGA,vgamem_mb=16') && a.includes('order=dc'));
-    const q = await QemuProcess.start(`q${n++}`, a, dir);
+    const q = await startQemu(`q${n++}`, a, scratch.path);
     try {
       const status = await q.qmp.execute<{ status: string }>('query-status');
       assert.equal(status.status, 'prelaunch');
@@ -176,7 +170,7 @@ describe(`device-model disk arguments accepted by real QEMU 7.2 (accel ${accel})
   });
 
   it('a comma in a path stays part of the path (libxl\'s unescaped string would add an option)', async () => {
-    const plain = createImage(join(dir, 'vm.qcow2'), '16M');
+    const plain = createImage(join(scratch.path, 'vm.qcow2'), '16M');
     const hostile = createImage(`${plain},snapshot=on`, '16M');
     const args = diskArgs(`disk=['vdev=hda,format=qcow2,target=${hostile}']`);
     assert.ok(args.includes(`file=${plain},,snapshot=on,if=ide,index=0,media=disk,format=qcow2,cache=writeback`));

@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseCheckpoints, runDrill, type DrillSummary } from '../../cli/lab/drill.js';
 import { verifyDisk, type WriteRecord } from '../../cli/lab/load.js';
-import { requireQemu, stopAllQemus } from '../support/qemu.js';
+import { testQemus } from '../support/qemu.js';
+import { qemuSuiteDir } from '../support/colo-pair.js';
 import { SLOWNESS, scaled } from '../support/slowness.js';
 
 /**
@@ -18,12 +16,7 @@ const RUNS = Number(process.env.COLO_XL_DRILL_RUNS ?? 2);
 
 describe('loss-free drill: write load, SIGKILL at a random moment, automatic failover, disk checked byte for byte', function () {
   this.timeout(scaled(120_000));
-  const dir = mkdtempSync(join(tmpdir(), 'colo-xl-drill-'));
-  before(() => requireQemu());
-  after(async () => {
-    await stopAllQemus();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const dir = qemuSuiteDir('colo-xl-drill-');
 
   const describeRuns = (s: DrillSummary): string =>
     s.results.map((r) => `#${r.n} ${r.ok ? 'ok' : 'FAIL'} ${r.error ?? r.verdict?.problems.slice(0, 3).join('; ') ?? ''}`).join('\n');
@@ -45,14 +38,14 @@ describe('loss-free drill: write load, SIGKILL at a random moment, automatic fai
   });
 
   it(`primary killed ${RUNS}×: the survivor holds exactly the last completed checkpoint`, async () => {
-    const s = await runDrill({ dir, victim: 'primary', runs: RUNS, ...timing });
+    const s = await runDrill({ qemus: testQemus, dir, victim: 'primary', runs: RUNS, ...timing });
     assert.equal(s.passed, RUNS, describeRuns(s));
     assert.ok(s.writes > 0 && s.acked > 0);
     for (const r of s.results) assert.ok(r.verdict!.mustNotHave + r.verdict!.mustHave > 0);
   });
 
   it(`secondary killed ${RUNS}×: the primary fails no write and holds every one`, async () => {
-    const s = await runDrill({ dir, victim: 'secondary', runs: RUNS, ...timing });
+    const s = await runDrill({ qemus: testQemus, dir, victim: 'secondary', runs: RUNS, ...timing });
     assert.equal(s.passed, RUNS, describeRuns(s));
     assert.equal(s.failedWrites, 0);
     assert.equal(s.acked, s.writes);

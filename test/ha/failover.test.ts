@@ -4,12 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { QemuNativeColo } from '../../lib/colo/native.js';
 import { HaAgent, type HaAgentOptions, type HaReport } from '../../lib/ha/agent.js';
-import { firstCheckpoint, isWritable, startPair, type ColoPair } from '../../cli/lab/pair.js';
+import { firstCheckpoint, startPair, type ColoPair } from '../../cli/lab/pair.js';
+import { isWritable } from '../support/colo-pair.js';
 import { WitnessServer } from '../../lib/ha/witness.js';
-import { freePort, ioVerdict, requireQemu, stopAllQemus } from '../support/qemu.js';
+import { freePort, ioVerdict, requireQemu, stopAllQemus, testQemus } from '../support/qemu.js';
 import { scaled } from '../support/slowness.js';
+import { sleep } from '../../lib/util/wait.js';
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const lo = (port: number) => ({ host: '127.0.0.1', port });
 
 /**
@@ -49,7 +50,7 @@ describe('HA agents on a real QEMU-native COLO pair: automatic failover and spli
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('primary SIGKILLed: the secondary detects it and takes over within 500 ms (50 ms × 3; both scaled by the host slowness), and serves writes', async () => {
-    const pair = await startPair({ dir, name: 'k', checkpointDelayMs: 200 });
+    const pair = await startPair({ qemus: testQemus, dir, name: 'k', checkpointDelayMs: 200 });
     await firstCheckpoint(pair, scaled(10_000));
     const a = await agents(pair);
     running = [a.primary, a.secondary];
@@ -72,13 +73,19 @@ describe('HA agents on a real QEMU-native COLO pair: automatic failover and spli
     assert.equal(ioVerdict(await pair.S.qemuIo('colo-disk0', 'read -P 0x11 0 64k')), 'ok');
   });
 
-  it('secondary SIGKILLed, witness set: the witness confirms, the primary drops replication and keeps serving', async () => {
+  /** A pair in COLO with both agents and a witness, running a moment so that heartbeats flow. */
+  async function witnessedPair(name: string): Promise<{ pair: ColoPair; a: { primary: HaAgent; secondary: HaAgent } }> {
     const w = new WitnessServer();
     await w.start(lo(0));
-    const pair = await startPair({ dir, name: 'w', checkpointDelayMs: 200 });
+    const pair = await startPair({ qemus: testQemus, dir, name, checkpointDelayMs: 200 });
     const a = await agents(pair, () => ({ witness: lo(w.port) }));
     running = [a.primary, a.secondary, w];
     await sleep(scaled(300));
+    return { pair, a };
+  }
+
+  it('secondary SIGKILLed, witness set: the witness confirms, the primary drops replication and keeps serving', async () => {
+    const { pair, a } = await witnessedPair('w');
     await pair.S.kill('SIGKILL');
     const r = await a.primary.outcome;
     assert.equal(r.event, 'failover', r.reason);
@@ -89,12 +96,7 @@ describe('HA agents on a real QEMU-native COLO pair: automatic failover and spli
   });
 
   it('cut link with a witness: both sides see the peer lost, the witness blocks both takeovers, one side stays writable', async () => {
-    const w = new WitnessServer();
-    await w.start(lo(0));
-    const pair = await startPair({ dir, name: 'c', checkpointDelayMs: 200 });
-    const a = await agents(pair, () => ({ witness: lo(w.port) }));
-    running = [a.primary, a.secondary, w];
-    await sleep(scaled(300));
+    const { pair, a } = await witnessedPair('c');
     a.primary.heartbeat.cut();
     a.secondary.heartbeat.cut();
     const [rp, rs] = await Promise.all([a.primary.outcome, a.secondary.outcome]);
@@ -107,7 +109,7 @@ describe('HA agents on a real QEMU-native COLO pair: automatic failover and spli
   });
 
   it('cut link with a fence command: the fencing race has one winner, which kills the peer and ends the only writable side', async () => {
-    const pair = await startPair({ dir, name: 'f', checkpointDelayMs: 200 });
+    const pair = await startPair({ qemus: testQemus, dir, name: 'f', checkpointDelayMs: 200 });
     // a toy STONITH: the first to take the lock kills the peer's QEMU, named by the peer identity
     writeFileSync(join(dir, 'node-a.pid'), String(pair.P.pid));
     writeFileSync(join(dir, 'node-b.pid'), String(pair.S.pid));
@@ -131,7 +133,7 @@ describe('HA agents on a real QEMU-native COLO pair: automatic failover and spli
   });
 
   it('a failing fence command blocks the takeover even when the primary is really dead', async () => {
-    const pair = await startPair({ dir, name: 'b', checkpointDelayMs: 200 });
+    const pair = await startPair({ qemus: testQemus, dir, name: 'b', checkpointDelayMs: 200 });
     const a = await agents(pair, () => ({ fenceCmd: 'exit 1' }));
     running = [a.primary, a.secondary];
     await sleep(scaled(300));

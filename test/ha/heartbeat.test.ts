@@ -3,12 +3,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runFenceCmd } from '../../lib/ha/fence.js';
-import { Heartbeat, parseHostPort, type PeerLost } from '../../lib/ha/heartbeat.js';
+import { AbortedError, InvalidArgumentError } from '../../lib/errors.js';
+import { Heartbeat, type PeerLost } from '../../lib/ha/heartbeat.js';
 import { askWitness, WitnessServer } from '../../lib/ha/witness.js';
 import { freePort } from '../support/qemu.js';
 import { scaled } from '../support/slowness.js';
+import { sleep } from '../../lib/util/wait.js';
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const lo = (port: number) => ({ host: '127.0.0.1', port });
 
 describe('HA heartbeat, witness and fence hook (no QEMU)', function () {
@@ -29,12 +30,27 @@ describe('HA heartbeat, witness and fence hook (no QEMU)', function () {
     return [a, b];
   }
 
-  it('parses HOST:PORT and rejects the rest', () => {
-    assert.deepEqual(parseHostPort('127.0.0.1:7000'), { host: '127.0.0.1', port: 7000 });
-    assert.deepEqual(parseHostPort('[::1]:9'), { host: '::1', port: 9 });
-    assert.throws(() => parseHostPort('127.0.0.1'), /expected HOST:PORT/);
-    assert.throws(() => parseHostPort('h:70000'), /expected HOST:PORT/);
-    assert.throws(() => new Heartbeat({ node: 'x', role: 'primary', listen: lo(1), peer: lo(2), missCount: 0 }), /miss count/);
+  // HOST:PORT itself is test/util/host-port.test.ts's
+  it('refuses a miss count below 1', () => {
+    assert.throws(() => new Heartbeat({ node: 'x', role: 'primary', listen: lo(1), peer: lo(2), missCount: 0 }), (e: unknown) => e instanceof InvalidArgumentError && /miss count/.test(e.message));
+  });
+
+  it('a port in use fails start() and leaves no socket behind', async () => {
+    const [a] = await pair();
+    const b = new Heartbeat({ node: 'gamma', role: 'secondary', listen: lo(a.port), peer: lo(1) });
+    await assert.rejects(b.start(), /EADDRINUSE/);
+    assert.equal(b.port, 0);
+  });
+
+  it('onLost() returns its unsubscriber; stop() drops every subscription', async () => {
+    const [a, b] = await pair();
+    const lost: string[] = [];
+    const off = b.onLost(() => lost.push('first'));
+    b.onLost(() => lost.push('second'));
+    off();
+    a.mute();
+    await sleep(scaled(400));
+    assert.deepEqual(lost, ['second']);
   });
 
   it('each side learns the other\'s identity; defaults are 50 ms × 3', async () => {
@@ -49,7 +65,7 @@ describe('HA heartbeat, witness and fence hook (no QEMU)', function () {
     const [a, b] = await pair();
     await sleep(120);
     const lost: PeerLost[] = [];
-    b.on('lost', (l) => lost.push(l));
+    b.onLost((l) => lost.push(l));
     const t = performance.now();
     a.mute();
     await sleep(scaled(400));
@@ -66,8 +82,8 @@ describe('HA heartbeat, witness and fence hook (no QEMU)', function () {
     const [a, b] = await pair({ witness: w.port });
     await sleep(120);
     const lost: string[] = [];
-    a.on('lost', (l) => lost.push(`a:${l.peer}`));
-    b.on('lost', (l) => lost.push(`b:${l.peer}`));
+    a.onLost((l) => lost.push(`a:${l.peer}`));
+    b.onLost((l) => lost.push(`b:${l.peer}`));
     a.cut();
     b.cut();
     await sleep(scaled(300));
@@ -83,7 +99,23 @@ describe('HA heartbeat, witness and fence hook (no QEMU)', function () {
   });
 
   it('no witness answer within the time-out is null (no takeover on silence)', async () => {
-    assert.equal(await askWitness(lo(await freePort()), 'alpha', 150, 100), null);
+    assert.equal(await askWitness(lo(await freePort()), 'alpha', 150, { timeoutMs: 100 }), null);
+  });
+
+  it("the caller's signal gives a witness question up (AbortedError)", async () => {
+    const ac = new AbortController();
+    const q = askWitness(lo(await freePort()), 'alpha', 150, { signal: ac.signal, timeoutMs: 10_000 });
+    ac.abort();
+    await assert.rejects(q, (e: unknown) => e instanceof AbortedError);
+  });
+
+  it("the caller's signal kills a fence command under way: a failure, as a timeout is", async () => {
+    const ac = new AbortController();
+    const f = runFenceCmd('sleep 5', 'beta', lo(7001), { signal: ac.signal });
+    setTimeout(() => ac.abort(), 50);
+    const r = await f;
+    assert.deepEqual([r.ok, r.code], [false, null]);
+    assert.ok(r.ms < 4000);
   });
 
   it('the fence command gets the peer identity as $1 and in the environment; non-zero exit is a failure', async () => {
@@ -94,7 +126,7 @@ describe('HA heartbeat, witness and fence hook (no QEMU)', function () {
       assert.equal(readFileSync(join(dir, 'out'), 'utf8'), 'beta beta 127.0.0.1:7001\n');
       const bad = await runFenceCmd('echo no power switch >&2; exit 3', 'beta', lo(7001));
       assert.deepEqual([bad.ok, bad.code, bad.output], [false, 3, 'no power switch']);
-      const slow = await runFenceCmd('sleep 5', 'beta', lo(7001), 100);
+      const slow = await runFenceCmd('sleep 5', 'beta', lo(7001), { timeoutMs: 100 });
       assert.deepEqual([slow.ok, slow.code], [false, null]);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { nativePrimaryArgs, nativeSecondaryArgs } from '../../lib/colo/native-args.js';
 import { QemuNativeColo } from '../../lib/colo/native.js';
 import { QMPClient } from '../../lib/qmp/client.js';
-import { commonArgs, createImage, freePort, QemuProcess, requireQemu, stopAllQemus } from '../support/qemu.js';
+import { commonArgs, createImage, freePort, requireQemu, startQemu, stopAllQemus } from '../support/qemu.js';
 import { requireFile } from '../support/require-tool.js';
 import { scaled } from '../support/slowness.js';
 
@@ -79,7 +79,7 @@ describe('OCF resource agent ocf/colo-xl (promotable)', function () {
     try {
       assert.equal(ra('start').status, 0);
       assert.equal(ra('monitor').status, 0);
-      const P = await QemuProcess.start('ocf-p', [...commonArgs(), ...nativePrimaryArgs([{ index: 0, image: createImage(join(dir, 'p.qcow2'), '16M') }])], dir);
+      const P = await startQemu('ocf-p', [...commonArgs(), ...nativePrimaryArgs([{ index: 0, image: createImage(join(dir, 'p.qcow2'), '16M') }])], dir);
       const S = await QMPClient.open(join(st, 'qmp.sock'), { name: 's', retryMs: 5000 });
       const colo = new QemuNativeColo(P.qmp, S, { disks: [0], nbd: { host: '127.0.0.1', port: await freePort() }, migration: { host: '127.0.0.1', port: mig }, checkpointDelayMs: 60_000 });
       await colo.prepareSecondary();

@@ -8,7 +8,7 @@ import { coloBlockTrees, type BlockTreeNode, type ColoDiskTrees } from '../../li
 import { domainConfigToXml } from '../../lib/libvirt/domxml.js';
 import { xlCfgString } from '../../lib/xlu/format.js';
 import { fakeStats } from '../support/fake-stat.js';
-import { commonArgs, pickAccel, qemuImg, QemuProcess, requireQemu, stopAllQemus } from '../support/qemu.js';
+import { commonArgs, pickAccel, qemuImg, requireQemu, startQemu, stopAllQemus } from '../support/qemu.js';
 import { blockGraph, type BlockGraph, type BlockNode } from '../dm/support/block-graph.js';
 import { parseCfg } from './support/cfg.js';
 import { driveTrees } from './support/drive-tree.js';
@@ -119,7 +119,7 @@ describe(`libvirt domain XML: the trees match QEMU's own block graph (query-name
       const args = devicesModelArgs(cfg, role);
       const m = args.indexOf('-m');
       const early = args.includes('lsi53c895a') ? ['-device', 'lsi53c895a'] : [];
-      const q = await QemuProcess.start(`domxml-${role}`, [...commonArgs(pickAccel()), ...early, ...args.slice(m + 2)], dir);
+      const q = await startQemu(`domxml-${role}`, [...commonArgs(pickAccel()), ...early, ...args.slice(m + 2)], dir);
       let g: BlockGraph;
       try {
         g = await blockGraph(q.qmp);

@@ -2,11 +2,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../cli/main.js';
-import { CapturedIo } from '../../cli/io.js';
 import { domainConfigToXml, domainXmlToXlCfg, DomXmlError } from '../../lib/libvirt/domxml.js';
 import { parseXml, XmlError, xmlEscape, XmlWriter } from '../../lib/libvirt/xml.js';
 import { parseCfg, TEST_UUID } from './support/cfg.js';
+import { cli } from '../support/cli.js';
 
 const COLO_CFG =
   `name = "g"\nuuid = "${TEST_UUID}"\ntype = "hvm"\nmemory = 256\n` +
@@ -100,30 +99,21 @@ describe('libvirt domain XML: documents colo-xl refuses', () => {
 });
 
 describe('colo-xl domxml-from-native / domxml-to-native', () => {
-  let dir: string;
-  before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'colo-xl-domxml-cli-'));
-  });
+  const dir = mkdtempSync(join(tmpdir(), 'colo-xl-domxml-cli-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
-
-  async function cli(...argv: string[]): Promise<{ status: number; io: CapturedIo }> {
-    const io = new CapturedIo();
-    const status = await main(argv, io, {});
-    return { status, io };
-  }
 
   it('converts a config to XML and back, byte-exact on the second lap', async () => {
     const cfg = join(dir, 'g.cfg');
     writeFileSync(cfg, COLO_CFG);
-    const a = await cli('domxml-from-native', 'xen-xl', cfg);
-    assert.equal(a.status, 0, a.io.stderr);
-    assert.equal(a.io.stdout, XML);
+    const a = await cli(['domxml-from-native', 'xen-xl', cfg]);
+    assert.equal(a.status, 0, a.stderr);
+    assert.equal(a.stdout, XML);
     const xml = join(dir, 'g.xml');
-    writeFileSync(xml, a.io.stdout);
-    const b = await cli('domxml-to-native', 'xen-xl', xml);
-    assert.equal(b.status, 0, b.io.stderr);
+    writeFileSync(xml, a.stdout);
+    const b = await cli(['domxml-to-native', 'xen-xl', xml]);
+    assert.equal(b.status, 0, b.stderr);
     assert.equal(
-      b.io.stdout,
+      b.stdout,
       `name = "g"\nuuid = "${TEST_UUID}"\ntype = "hvm"\nmemory = 256\non_poweroff = "destroy"\non_reboot = "restart"\non_crash = "destroy"\n` +
         'disk = [ "format=raw,vdev=hda,access=rw,colo,colo-host=10.0.0.2,colo-port=9000,colo-export=e1,active-disk=/c/a.qcow2,hidden-disk=/c/h.qcow2,target=/img/a.raw" ]\n',
     );
@@ -132,30 +122,30 @@ describe('colo-xl domxml-from-native / domxml-to-native', () => {
   it('names every key of the file it does not carry into the XML, and refuses PV guests', async () => {
     const cfg = join(dir, 'keys.cfg');
     writeFileSync(cfg, COLO_CFG + 'pae = 1\nvif = [ "bridge=xenbr0" ]\ncpus = "0-1"\n');
-    const r = await cli('domxml-from-native', 'xen-xl', cfg);
-    assert.equal(r.status, 0, r.io.stderr);
-    const named = [...r.io.stderr.matchAll(/`(\w+)' is not converted and was ignored/g)].map((m) => m[1]);
+    const r = await cli(['domxml-from-native', 'xen-xl', cfg]);
+    assert.equal(r.status, 0, r.stderr);
+    const named = [...r.stderr.matchAll(/`(\w+)' is not converted and was ignored/g)].map((m) => m[1]);
     assert.deepEqual(named, ['pae', 'vif', 'cpus']);
     const pv = join(dir, 'pv.cfg');
     writeFileSync(pv, 'name = "p"\ntype = "pv"\nkernel = "/boot/vmlinuz"\nmemory = 256\n');
-    const p = await cli('domxml-from-native', 'xen-xl', pv);
+    const p = await cli(['domxml-from-native', 'xen-xl', pv]);
     assert.equal(p.status, 1);
-    assert.match(p.io.stderr, /type = "pv" guests are not converted to libvirt XML yet/);
+    assert.match(p.stderr, /type = "pv" guests are not converted to libvirt XML yet/);
   });
 
   it('reports bad input on stderr with status 1, and usage errors with status 2', async () => {
     const bad = join(dir, 'bad.xml');
     writeFileSync(bad, XML.replace("vote-threshold='1'", "vote-threshold='3'"));
-    const r = await cli('domxml-to-native', 'xen-xl', bad);
+    const r = await cli(['domxml-to-native', 'xen-xl', bad]);
     assert.equal(r.status, 1);
-    assert.equal(r.io.stdout, '');
-    assert.match(r.io.stderr, /^colo-xl: .*bad\.xml: <colo:driver> \(line 9\): vote-threshold='3' cannot be expressed by colo-xl/);
-    assert.equal((await cli('domxml-to-native', 'xen-xm', bad)).status, 2);
-    assert.equal((await cli('domxml-from-native', 'xen-xl')).status, 2);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /^colo-xl: .*bad\.xml: <colo:driver> \(line 9\): vote-threshold='3' cannot be expressed by colo-xl/);
+    assert.equal((await cli(['domxml-to-native', 'xen-xm', bad])).status, 2);
+    assert.equal((await cli(['domxml-from-native', 'xen-xl'])).status, 2);
     const extra = join(dir, 'extra.xml');
     writeFileSync(extra, XML.replace('<devices>', '<devices>\n    <emulator>/usr/bin/qemu</emulator>'));
-    const e = await cli('domxml-to-native', 'xen-xl', extra);
+    const e = await cli(['domxml-to-native', 'xen-xl', extra]);
     assert.equal(e.status, 0);
-    assert.match(e.io.stderr, /<emulator> \(line \d+\) is not converted and was ignored/);
+    assert.match(e.stderr, /<emulator> \(line \d+\) is not converted and was ignored/);
   });
 });

@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { ControlClient } from '../../lib/migrate/channel.js';
-import { migrateReceive, type LaunchedQemu, type ReceiveOptions, type ReceiveResult } from '../../lib/migrate/receive.js';
+import { childLauncher, migrateReceive, type LaunchedQemu, type ReceiveOptions, type ReceiveResult } from '../../lib/migrate/receive.js';
 import type { VmDescription } from '../../lib/migrate/types.js';
 import { vmArgv } from '../../lib/migrate/vm.js';
-import { createImage, pickAccel, QemuProcess, qemuImg, requireQemu, stopAllQemus } from '../support/qemu.js';
+import { createImage, pickAccel, qemuImg, type QemuProcess, requireQemu, startQemu, stopAllQemus, testQemus } from '../support/qemu.js';
 
 export interface Pair {
   dir: string;
@@ -52,7 +52,7 @@ export async function startPair(
     const size = Number(/"virtual-size": (\d+)/.exec(qemuImg('info', '--output=json', file))![1]);
     vm.disks.push({ device: d.device, index: i, file, format: 'qcow2', size, ...(d.backing ? { backing: d.backing, backingFormat: 'qcow2' } : {}) });
   });
-  const source = await QemuProcess.start(`src-${process.pid}`, vmArgv(vm), dir);
+  const source = await startQemu(`src-${process.pid}`, vmArgv(vm), dir);
   const s2d = new PassThrough();
   const d2s = new PassThrough();
   // a notice written after the test closed the channel must not become an uncaught error
@@ -65,6 +65,8 @@ export async function startPair(
     runDir: dir,
     diskDir: dstDir,
     onLaunched: (q) => gotDest(q),
+    // the destination QEMU in the tests' group, so that stopAllQemus() ends it too
+    launch: childLauncher(testQemus),
     ...recv,
   });
   return {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { migrateDomain } from '../../lib/migrate/source.js';
+import { migrateDomain, type MigrateOptions } from '../../lib/migrate/source.js';
 import { MigrateError, type MigrateEvent } from '../../lib/migrate/types.js';
 import { ioVerdict, pickAccel } from '../support/qemu.js';
 import { migrationSuite, writeOffline, type Pair } from './harness.js';
@@ -50,25 +50,38 @@ describe(`migrate: failures roll back, the source runs on its own disks (accel $
     assert.deepEqual(existsSync(p.dstDir) ? readdirSync(p.dstDir) : [], [], 'destination images removed');
   }
 
-  it('destination killed mid-mirror: fails at mirror-sync, source untouched, destination torn down', async () => {
-    const p = await start('kill-mirror');
-    let killed = false;
-    const err = await migrateDomain({
+  /**
+   * A migration with a slow mirror (8 MiB/s) that calls `midMirror` once, when the first bytes
+   * are copied; resolves with what it threw (null if it succeeded).
+   */
+  function failMidMirror(p: Pair, extra: Partial<MigrateOptions>, midMirror: () => void): Promise<unknown> {
+    let fired = false;
+    return migrateDomain({
       qmp: p.source.qmp,
       peer: p.peer,
       address: '127.0.0.1',
       mirrorSpeed: 8 * 1024 * 1024,
       pollMs: 20,
+      ...extra,
       onEvent: (e: MigrateEvent) => {
-        if (e.type === 'disk' && e.copied > 0 && !killed) {
-          killed = true;
-          void p.dest.then((d) => process.kill(d.pid, 'SIGKILL'));
+        if (e.type === 'disk' && e.copied > 0 && !fired) {
+          fired = true;
+          midMirror();
         }
       },
     }).then(
       () => null,
       (e: unknown) => e,
     );
+  }
+
+  it('destination killed mid-mirror: fails at mirror-sync, source untouched, destination torn down', async () => {
+    const p = await start('kill-mirror');
+    let killed = false;
+    const err = await failMidMirror(p, {}, () => {
+      killed = true;
+      void p.dest.then((d) => process.kill(d.pid, 'SIGKILL'));
+    });
     assert.ok(killed, 'the destination was killed while the mirror ran');
     assert.ok(err instanceof MigrateError, String(err));
     assert.equal(err.step, 'mirror-sync');
@@ -135,20 +148,7 @@ describe(`migrate: failures roll back, the source runs on its own disks (accel $
   it('a source-side cancel mid-mirror: fails at mirror-sync with the reason, both ends cleaned', async () => {
     const p = await start('cancel');
     const ac = new AbortController();
-    const err = await migrateDomain({
-      qmp: p.source.qmp,
-      peer: p.peer,
-      address: '127.0.0.1',
-      mirrorSpeed: 8 * 1024 * 1024,
-      pollMs: 20,
-      signal: ac.signal,
-      onEvent: (e: MigrateEvent) => {
-        if (e.type === 'disk' && e.copied > 0) ac.abort('operator interrupt');
-      },
-    }).then(
-      () => null,
-      (e: unknown) => e,
-    );
+    const err = await failMidMirror(p, { signal: ac.signal }, () => ac.abort('operator interrupt'));
     assert.ok(err instanceof MigrateError, String(err));
     assert.equal(err.step, 'mirror-sync');
     assert.match(err.reason, /cancelled on the source: operator interrupt/);

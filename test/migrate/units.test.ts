@@ -2,11 +2,13 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { AbortedError } from '../../lib/errors.js';
 import { ControlClient, type ChannelMessage } from '../../lib/migrate/channel.js';
+import { MigrateChannelError } from '../../lib/migrate/types.js';
 import { ProgressPrinter } from '../../lib/migrate/progress.js';
 import type { VmDescription } from '../../lib/migrate/types.js';
 import { describeSource, ideIndexFromName, vmArgv } from '../../lib/migrate/vm.js';
-import { createImage, pickAccel, QemuProcess, qemuImg, requireQemu, stopAllQemus } from '../support/qemu.js';
+import { createImage, pickAccel, qemuImg, requireQemu, startQemu, stopAllQemus } from '../support/qemu.js';
 import { makeDir } from './harness.js';
 
 describe('migrate: VM description, control channel, progress text', function () {
@@ -43,7 +45,7 @@ describe('migrate: VM description, control channel, progress text', function () 
         { device: 'data', index: 3, file: top, format: 'qcow2', size: 8 << 20, backing: base, backingFormat: 'qcow2' },
       ],
     };
-    const q = await QemuProcess.start('describe', [...vmArgv(vm), '-S'], dir);
+    const q = await startQemu('describe', [...vmArgv(vm), '-S'], dir);
     try {
       assert.deepEqual(await describeSource(q.qmp), vm);
     } finally {
@@ -56,7 +58,7 @@ describe('migrate: VM description, control channel, progress text', function () 
     requireQemu();
     const file = createImage(join(dir, 'noid.qcow2'), '8M');
     const args = ['-machine', 'pc', '-accel', pickAccel(), '-nodefaults', '-display', 'none', '-m', '64', '-S'];
-    const q = await QemuProcess.start('noid', [...args, '-drive', `if=ide,index=1,media=disk,cache=writeback,file=${file},format=qcow2`], dir);
+    const q = await startQemu('noid', [...args, '-drive', `if=ide,index=1,media=disk,cache=writeback,file=${file},format=qcow2`], dir);
     let vm: VmDescription;
     try {
       vm = await describeSource(q.qmp);
@@ -64,7 +66,7 @@ describe('migrate: VM description, control channel, progress text', function () 
       await q.stop();
     }
     assert.deepEqual(vm.disks, [{ device: 'ide0-hd1', index: 1, file, format: 'qcow2', size: 8 << 20 }]);
-    const again = await QemuProcess.start('noid-rebuilt', [...vmArgv(vm), '-S'], dir);
+    const again = await startQemu('noid-rebuilt', [...vmArgv(vm), '-S'], dir);
     try {
       assert.deepEqual((await describeSource(again.qmp)).disks, vm.disks);
     } finally {
@@ -88,12 +90,26 @@ describe('migrate: VM description, control channel, progress text', function () 
     assert.deepEqual(notices, [{ notice: 'destination-died', reason: 'x' }]);
     const r2 = c.request('incoming');
     fromDest.write('{"ok":false,"error":"incoming: no"}\n');
-    await assert.rejects(r2, /^Error: destination: incoming: no$/);
+    await assert.rejects(r2, (e: unknown) => e instanceof MigrateChannelError && e.code === 'MIGRATE_REMOTE_ERROR' && e.message === 'destination: incoming: no');
     const r3 = c.request('finish');
     fromDest.end();
-    await assert.rejects(r3, /control channel closed by the other side/);
+    await assert.rejects(r3, (e: unknown) => e instanceof MigrateChannelError && e.code === 'MIGRATE_CHANNEL_CLOSED' && /closed by the other side/.test(e.message));
     assert.equal(c.closed, 'control channel closed by the other side');
     await assert.rejects(c.request('abort'), /closed/);
+  });
+
+  it('the control channel: a request times out, an abort gives it up, close() ends a pending one', async () => {
+    const fromDest = new PassThrough();
+    const c = new ControlClient(fromDest, () => undefined);
+    await assert.rejects(c.request('prepare', {}, { timeoutMs: 20 }), (e: unknown) => e instanceof MigrateChannelError && e.code === 'MIGRATE_CHANNEL_TIMEOUT');
+    const ac = new AbortController();
+    const aborted = c.request('prepare', {}, { signal: ac.signal });
+    ac.abort();
+    await assert.rejects(aborted, (e: unknown) => e instanceof AbortedError);
+    const pending = c.request('incoming');
+    c.close();
+    await assert.rejects(pending, (e: unknown) => e instanceof MigrateChannelError && e.code === 'MIGRATE_CHANNEL_CLOSED');
+    assert.equal(fromDest.listenerCount('data'), 0, 'close() stops reading');
   });
 
   it('progress text: rate-limited per disk, always when a disk comes in sync, and the report', () => {

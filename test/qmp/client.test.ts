@@ -2,20 +2,20 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { QMPClient } from '../../lib/qmp/client.js';
 import {
-  BadReplyError,
-  ConnectError,
-  ExecInterruptedError,
-  ExecuteError,
-  GreetingError,
-  NegotiationError,
-  ProtocolError,
+  QMPBadReplyError,
+  QMPConnectError,
+  QMPExecInterruptedError,
+  QMPExecuteError,
+  QMPGreetingError,
+  QMPNegotiationError,
+  QMPProtocolError,
   QMPError,
-  StateError,
-  TimeoutError,
-  UnexpectedReplyError,
+  QMPStateError,
+  QMPTimeoutError,
+  QMPUnexpectedReplyError,
 } from '../../lib/qmp/errors.js';
 import { Runstate } from '../../lib/qmp/protocol.js';
-import { event, FakeQmpServer, GREETING } from './fake-server.js';
+import { connectedConn, event, FakeQmpServer, GREETING, type FakeConn } from './fake-server.js';
 
 describe('QMP client against a fake QMP server', () => {
   let server: FakeQmpServer;
@@ -29,14 +29,7 @@ describe('QMP client against a fake QMP server', () => {
     await server.close();
   });
 
-  async function connected(): Promise<import('./fake-server.js').FakeConn> {
-    const conn = server.accept();
-    const done = client.connect(server.path);
-    const c = await conn;
-    await c.handshake();
-    await done;
-    return c;
-  }
+  const connected = (): Promise<FakeConn> => connectedConn(server, client);
 
   it('reads the greeting, negotiates with an id, and walks the run-states', async () => {
     const states: Runstate[] = [];
@@ -71,14 +64,14 @@ describe('QMP client against a fake QMP server', () => {
     assert.deepEqual(await p2, {});
   });
 
-  it('an error reply is an ExecuteError carrying the class, the message sent and the reply', async () => {
+  it('an error reply is a QMPExecuteError carrying the class, the message sent and the reply', async () => {
     const c = await connected();
     const p = client.execute('xen-set-replication', { enable: false, primary: false });
     const m = await c.next();
     const reply = { error: { class: 'GenericError', desc: 'Backup job was cancelled unexpectedly' }, id: m.id };
     c.send(reply);
     const e = await p.then(() => assert.fail('no error'), (x: unknown) => x);
-    assert.ok(e instanceof ExecuteError && e instanceof QMPError);
+    assert.ok(e instanceof QMPExecuteError && e instanceof QMPError);
     assert.equal(e.errorClass, 'GenericError');
     assert.equal(e.desc, 'Backup job was cancelled unexpectedly');
     assert.deepEqual(e.sent, { execute: 'xen-set-replication', arguments: { enable: false, primary: false }, id: m.id });
@@ -94,7 +87,7 @@ describe('QMP client against a fake QMP server', () => {
     c.send(event('SHUTDOWN', { guest: false }), event('RESUME'));
     await c.handshake();
     await done;
-    const e = await l.get(1000);
+    const e = await l.get({ timeoutMs: 1000 });
     assert.equal(e.event, 'SHUTDOWN');
     assert.deepEqual(e.data, { guest: false });
     assert.equal(l.pending, 0, 'RESUME was filtered out');
@@ -109,7 +102,7 @@ describe('QMP client against a fake QMP server', () => {
     const caps = await c.next();
     c.send(event('NBD_DEVICE'), { return: {}, id: caps.id });
     await done;
-    assert.equal((await l.get(1000)).event, 'NBD_DEVICE');
+    assert.equal((await l.get({ timeoutMs: 1000 })).event, 'NBD_DEVICE');
     assert.equal(client.runstate, Runstate.RUNNING);
   });
 
@@ -121,7 +114,7 @@ describe('QMP client against a fake QMP server', () => {
     assert.deepEqual(await p, { name: 'vm' });
     assert.equal(client.droppedReplies.length, 1);
     const d = client.droppedReplies[0];
-    assert.ok(d instanceof UnexpectedReplyError && d instanceof ProtocolError);
+    assert.ok(d instanceof QMPUnexpectedReplyError && d instanceof QMPProtocolError);
     assert.equal(d.id, 'nobody-sent-this');
     assert.deepEqual(JSON.parse(d.received), { return: { name: 'stale' }, id: 'nobody-sent-this' });
   });
@@ -150,7 +143,7 @@ describe('QMP client against a fake QMP server', () => {
     c.raw(merged.slice(cut));
     assert.equal(await pa, 1);
     assert.equal(await pb, 2);
-    assert.equal((await l.get(1000)).event, 'STOP');
+    assert.equal((await l.get({ timeoutMs: 1000 })).event, 'STOP');
   });
 
   it('a listener registered before the command sees the events it triggers, with for await', async () => {
@@ -172,21 +165,21 @@ describe('QMP client against a fake QMP server', () => {
 
   it('executeAndWait catches an event sent before the reply, and times out on a missing one', async () => {
     const c = await connected();
-    const p = client.executeAndWait('BLOCK_JOB_COMPLETED', () => client.execute('block-job-cancel', { device: 'j' }), { timeout: 1000 });
+    const p = client.executeAndWait('BLOCK_JOB_COMPLETED', () => client.execute('block-job-cancel', { device: 'j' }), { timeoutMs: 1000 });
     const m = await c.next();
     c.send(event('BLOCK_JOB_COMPLETED', { device: 'j' }), { return: {}, id: m.id });
     assert.deepEqual((await p).data, { device: 'j' });
-    const q = client.executeAndWait('COLO_EXIT', () => client.execute('x-colo-lost-heartbeat'), { timeout: 50 });
+    const q = client.executeAndWait('COLO_EXIT', () => client.execute('x-colo-lost-heartbeat'), { timeoutMs: 50 });
     c.send({ return: {}, id: (await c.next()).id });
-    await assert.rejects(q, (e: unknown) => e instanceof TimeoutError && /no COLO_EXIT within 50 ms/.test(e.message));
+    await assert.rejects(q, (e: unknown) => e instanceof QMPTimeoutError && /no COLO_EXIT within 50 ms/.test(e.message));
   });
 
-  it('a per-command timeout raises TimeoutError and leaves the session usable', async () => {
+  it('a per-command timeout raises QMPTimeoutError and leaves the session usable', async () => {
     const c = await connected();
-    const p = client.execute('slow', undefined, { timeout: 50 });
+    const p = client.execute('slow', undefined, { timeoutMs: 50 });
     const m = await c.next();
     const e = await p.then(() => assert.fail('no timeout'), (x: unknown) => x);
-    assert.ok(e instanceof TimeoutError);
+    assert.ok(e instanceof QMPTimeoutError);
     assert.equal(e.sent?.id, m.id);
     c.send({ return: 'late', id: m.id });
     const p2 = client.execute('fast');
@@ -195,19 +188,19 @@ describe('QMP client against a fake QMP server', () => {
     assert.equal(client.droppedReplies.length, 1);
   });
 
-  it('a lost connection fails waiting commands with ExecInterruptedError and ends listeners', async () => {
+  it('a lost connection fails waiting commands with QMPExecInterruptedError and ends listeners', async () => {
     const c = await connected();
     const l = client.listen();
     const p = client.execute('query-status');
     await c.next();
     c.close();
     const e = await p.then(() => assert.fail('no error'), (x: unknown) => x);
-    assert.ok(e instanceof ExecInterruptedError);
+    assert.ok(e instanceof QMPExecInterruptedError);
     assert.equal(e.sent?.execute, 'query-status');
     assert.equal(await l.next(), null);
     await new Promise((r) => setTimeout(r, 10));
     assert.equal(client.runstate, Runstate.IDLE);
-    await assert.rejects(client.execute('x'), StateError);
+    await assert.rejects(client.execute('x'), QMPStateError);
   });
 
   it('hmp passes the command line and returns the text', async () => {
@@ -223,7 +216,7 @@ describe('QMP client against a fake QMP server', () => {
     let conn = server.accept();
     let done = client.connect(server.path);
     (await conn).send({ hello: 1 });
-    await assert.rejects(done, (e: unknown) => e instanceof GreetingError && e instanceof ProtocolError);
+    await assert.rejects(done, (e: unknown) => e instanceof QMPGreetingError && e instanceof QMPProtocolError);
     assert.equal(client.runstate, Runstate.IDLE);
 
     conn = server.accept();
@@ -232,28 +225,28 @@ describe('QMP client against a fake QMP server', () => {
     c.send(GREETING);
     const caps = await c.next();
     c.send({ error: { class: 'CommandNotFound', desc: 'nope' }, id: caps.id });
-    await assert.rejects(done, NegotiationError);
+    await assert.rejects(done, QMPNegotiationError);
 
     conn = server.accept();
     done = client.connect(server.path);
     c = await conn;
     c.raw('this is not json\n');
-    await assert.rejects(done, BadReplyError);
+    await assert.rejects(done, QMPBadReplyError);
   });
 
-  it('garbage during a session fails the waiting command with the BadReplyError as cause', async () => {
+  it('garbage during a session fails the waiting command with the QMPBadReplyError as cause', async () => {
     const c = await connected();
     const p = client.execute('query-status');
     await c.next();
     c.raw('{"return": \n');
     const e = await p.then(() => assert.fail('no error'), (x: unknown) => x);
-    assert.ok(e instanceof ExecInterruptedError);
-    assert.ok(e.cause instanceof BadReplyError);
+    assert.ok(e instanceof QMPExecInterruptedError);
+    assert.ok(e.cause instanceof QMPBadReplyError);
   });
 
-  it('a missing socket is a ConnectError; retryMs waits for it to appear', async () => {
+  it('a missing socket is a QMPConnectError; retryMs waits for it to appear', async () => {
     const path = join(server.dir, 'late.sock');
-    await assert.rejects(client.connect(path), (e: unknown) => e instanceof ConnectError && /late\.sock/.test(e.message));
+    await assert.rejects(client.connect(path), (e: unknown) => e instanceof QMPConnectError && /late\.sock/.test(e.message));
     const late = new Promise<FakeQmpServer>((r) => setTimeout(() => void FakeQmpServer.unixAt(path).then(r), 100));
     const done = client.connect(path, { retryMs: 3000 });
     const s2 = await late;

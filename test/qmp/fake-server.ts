@@ -4,9 +4,12 @@
  * any length streamed without holding them, a close in the middle of a message).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { duplexPair, type Duplex } from 'node:stream';
+import type { QMPClient } from '../../lib/qmp/client.js';
+import type { ConnectOptions } from '../../lib/qmp/protocol.js';
 
 export type Msg = Record<string, unknown>;
 
@@ -18,12 +21,12 @@ export function event(name: string, data?: Msg): Msg {
   return { event: name, data: data ?? {}, timestamp: { seconds: 1, microseconds: 2 } };
 }
 
-/** One accepted connection: read what the client sent, write anything back. */
+/** One accepted connection (a socket, or one end of an in-memory pair): read what the client sent, write anything back. */
 export class FakeConn {
   private buf = '';
   private queue: Msg[] = [];
   private waiters: Array<(m: Msg) => void> = [];
-  constructor(readonly sock: Socket) {
+  constructor(readonly sock: Duplex) {
     sock.on('data', (b) => {
       this.buf += b.toString();
       const lines = this.buf.split('\n');
@@ -101,6 +104,25 @@ export class FakeConn {
   close(): void {
     this.sock.destroy();
   }
+}
+
+/**
+ * An in-memory connection: the client's end to inject (`connect(name, { stream })`) and the
+ * fake QEMU's, with no socket at all.
+ */
+export function memoryPair(): { clientEnd: Duplex; conn: FakeConn } {
+  const [clientEnd, serverEnd] = duplexPair();
+  return { clientEnd, conn: new FakeConn(serverEnd) };
+}
+
+/** Connects `client` to `server`, lets the fake QEMU greet and negotiate, and returns its end. */
+export async function connectedConn(server: FakeQmpServer, client: QMPClient, opts: ConnectOptions = {}): Promise<FakeConn> {
+  const conn = server.accept();
+  const done = client.connect(server.path, opts);
+  const c = await conn;
+  await c.handshake();
+  await done;
+  return c;
 }
 
 export class FakeQmpServer {

@@ -4,7 +4,7 @@
  * JSON means by depth (strings and escapes included).
  */
 import assert from 'node:assert/strict';
-import { MessageTooLongError, NestingTooDeepError } from '../../lib/qmp/errors.js';
+import { QMPMessageTooLongError, QMPNestingTooDeepError } from '../../lib/qmp/errors.js';
 import { LineSplitter } from '../../lib/qmp/framing.js';
 import { nestsDeeperThan, parseMessage } from '../../lib/qmp/message.js';
 
@@ -29,7 +29,7 @@ describe('QMP line splitter limits', () => {
     const lines = feed(s, '{"return": "', 50_000_000, '"}\n', () => (peak = Math.max(peak, s.pendingBytes)));
     assert.deepEqual(lines, []);
     assert.ok(peak <= 1 << 20, `peak ${peak}`);
-    assert.ok(s.error instanceof MessageTooLongError);
+    assert.ok(s.error instanceof QMPMessageTooLongError);
     assert.equal(s.error.limit, 1 << 20);
     assert.ok(s.error.receivedBytes > 1 << 20 && s.error.receivedBytes <= (1 << 20) + CHUNK);
     assert.ok(s.error.received.startsWith('{"return": "xxx') && s.error.received.length <= 1025);
@@ -40,7 +40,7 @@ describe('QMP line splitter limits', () => {
   it('returns the lines finished before the one that overflows, in the same chunk', () => {
     const s = new LineSplitter(16);
     assert.deepEqual(s.push('{"a":1}\r\n{"b":2}\n{"too":"long....."}\n{"c":3}\n'), ['{"a":1}', '{"b":2}']);
-    assert.ok(s.error instanceof MessageTooLongError);
+    assert.ok(s.error instanceof QMPMessageTooLongError);
     assert.equal(s.error.received, '{"too":"long....."}');
   });
 
@@ -50,7 +50,7 @@ describe('QMP line splitter limits', () => {
     assert.deepEqual(s.push('012345678\r\n'), ['012345678']);
     assert.equal(s.error, null);
     s.push('0123456789\r\n');
-    assert.ok((s.error as unknown) instanceof MessageTooLongError);
+    assert.ok((s.error as unknown) instanceof QMPMessageTooLongError);
   });
 
   it('keeps split UTF-8 and split CRLF intact across chunks', () => {
@@ -106,6 +106,6 @@ describe('QMP nesting limit', () => {
     const line = `{"return": ${'['.repeat(1023)}${']'.repeat(1023)}}`;
     assert.ok(Array.isArray(parseMessage(line).return));
     const deeper = `{"return": ${'['.repeat(1024)}${']'.repeat(1024)}}`;
-    assert.throws(() => parseMessage(deeper), (e: unknown) => e instanceof NestingTooDeepError && e.received.startsWith('{"return": [[['));
+    assert.throws(() => parseMessage(deeper), (e: unknown) => e instanceof QMPNestingTooDeepError && e.received.startsWith('{"return": [[['));
   });
 });

@@ -1,28 +1,30 @@
 /**
  * Hostile QMP peers: whatever a server sends, the client ends the session with a typed
- * ProtocolError that carries (the start of) what was received, fails what waits with it as the
+ * QMPProtocolError that carries (the start of) what was received, fails what waits with it as the
  * cause, and never throws out of a socket handler (which would end the whole process).
  */
 import assert from 'node:assert/strict';
 import { QMPClient } from '../../lib/qmp/client.js';
 import {
-  BadReplyError,
-  ConnectError,
-  ExecInterruptedError,
-  GreetingError,
-  MessageTooLongError,
-  NestingTooDeepError,
-  ProtocolError,
+  QMPBadReplyError,
+  QMPConnectError,
+  QMPExecInterruptedError,
+  QMPGreetingError,
+  QMPMessageTooLongError,
+  QMPNestingTooDeepError,
+  QMPProtocolError,
   QMPError,
   RECEIVED_EXCERPT_CHARS,
-  TimeoutError,
-  TruncatedMessageError,
-  UnexpectedReplyError,
+  QMPTimeoutError,
+  QMPTruncatedMessageError,
+  QMPUnexpectedReplyError,
 } from '../../lib/qmp/errors.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../../lib/qmp/framing.js';
 import type { ConnectOptions } from '../../lib/qmp/protocol.js';
 import { Runstate } from '../../lib/qmp/protocol.js';
-import { event, FakeQmpServer, GREETING, type FakeConn, type Msg } from './fake-server.js';
+import { loggerFrom } from '../../lib/util/log.js';
+import { AbortedError } from '../../lib/errors.js';
+import { connectedConn, event, FakeQmpServer, GREETING, type FakeConn, type Msg } from './fake-server.js';
 
 const nested = (depth: number, inner = '0'): string => '['.repeat(depth) + inner + ']'.repeat(depth);
 
@@ -44,25 +46,18 @@ describe('QMP client against hostile peers', () => {
     assert.deepEqual(uncaught, [], 'nothing escaped to the process');
   });
 
-  async function connected(opts: ConnectOptions = {}): Promise<FakeConn> {
-    const conn = server.accept();
-    const done = client.connect(server.path, opts);
-    const c = await conn;
-    await c.handshake();
-    await done;
-    return c;
-  }
+  const connected = (opts: ConnectOptions = {}): Promise<FakeConn> => connectedConn(server, client, opts);
 
   /** Runs a command, lets `misbehave` answer it, and returns why the command failed. */
-  async function failedCommand(c: FakeConn, misbehave: (sent: Msg) => Promise<unknown> | void): Promise<ProtocolError> {
+  async function failedCommand(c: FakeConn, misbehave: (sent: Msg) => Promise<unknown> | void): Promise<QMPProtocolError> {
     // settled at once: the command may fail while `misbehave` is still writing
     const outcome = client.execute('query-status').then(() => assert.fail('the command succeeded'), (x: unknown) => x);
     const sent = await c.next();
     await misbehave(sent);
     const e = await outcome;
-    assert.ok(e instanceof ExecInterruptedError, `ExecInterruptedError, got ${String(e)}`);
+    assert.ok(e instanceof QMPExecInterruptedError, `QMPExecInterruptedError, got ${String(e)}`);
     assert.deepEqual(e.sent, sent);
-    assert.ok(e.cause instanceof ProtocolError, `cause is a ProtocolError, got ${String(e.cause)}`);
+    assert.ok(e.cause instanceof QMPProtocolError, `cause is a QMPProtocolError, got ${String(e.cause)}`);
     assert.equal(client.disconnectReason, e.cause);
     await waitIdle();
     return e.cause;
@@ -73,7 +68,7 @@ describe('QMP client against hostile peers', () => {
     assert.equal(client.runstate, Runstate.IDLE);
   }
 
-  function assertCarries(e: ProtocolError, start: string): void {
+  function assertCarries(e: QMPProtocolError, start: string): void {
     assert.ok(e.received.startsWith(start.slice(0, RECEIVED_EXCERPT_CHARS)), `received starts with ${start.slice(0, 40)}`);
     assert.ok(e.received.length <= RECEIVED_EXCERPT_CHARS + 1, 'received is truncated');
     assert.ok(e.message.length < 1000, 'the message is short');
@@ -85,17 +80,17 @@ describe('QMP client against hostile peers', () => {
         const c = await connected();
         const line = `{"surprise": ${nested(depth)}}`;
         const e = await failedCommand(c, () => c.raw(line + '\r\n'));
-        assert.ok(e instanceof NestingTooDeepError && e instanceof BadReplyError);
+        assert.ok(e instanceof QMPNestingTooDeepError && e instanceof QMPBadReplyError);
         assert.equal(e.limit, 1024);
         assert.equal(e.receivedBytes, line.length);
         assertCarries(e, line);
       });
     }
 
-    it('a deeply nested reply is a NestingTooDeepError, not a bare RangeError', async () => {
+    it('a deeply nested reply is a QMPNestingTooDeepError, not a bare RangeError', async () => {
       const c = await connected();
       const e = await failedCommand(c, (sent) => c.raw(`{"return": ${nested(100_000)}, "id": ${JSON.stringify(sent.id)}}\n`));
-      assert.ok(e instanceof NestingTooDeepError);
+      assert.ok(e instanceof QMPNestingTooDeepError);
     });
 
     it('a deeply nested event is refused too; brackets inside strings do not count', async () => {
@@ -105,7 +100,7 @@ describe('QMP client against hostile peers', () => {
       c.send(event('STRINGS', { s: '['.repeat(5000) + '{"\\"['.repeat(100) }), { return: nested(9), id: sent.id });
       assert.equal(await p, nested(9));
       const e = await failedCommand(c, () => c.raw(JSON.stringify(event('DEEP', { d: JSON.parse(nested(10)) })) + '\n'));
-      assert.ok(e instanceof NestingTooDeepError);
+      assert.ok(e instanceof QMPNestingTooDeepError);
       assert.equal(e.limit, 10);
     });
 
@@ -137,23 +132,23 @@ describe('QMP client against hostile peers', () => {
       ['a reply instead', '{"return": {}}'],
     ];
     for (const [what, line] of cases) {
-      it(`a greeting with ${what} is a GreetingError carrying the line`, async () => {
+      it(`a greeting with ${what} is a QMPGreetingError carrying the line`, async () => {
         const conn = server.accept();
         const done = client.connect(server.path);
         (await conn).raw(line + '\r\n');
         const e = await done.then(() => assert.fail('connected'), (x: unknown) => x);
-        assert.ok(e instanceof GreetingError && e instanceof ProtocolError && e instanceof QMPError, String(e));
+        assert.ok(e instanceof QMPGreetingError && e instanceof QMPProtocolError && e instanceof QMPError, String(e));
         assert.equal(e.received, line);
         assert.equal(client.runstate, Runstate.IDLE);
         assert.equal(client.greeting, null);
       });
     }
 
-    const bad: Array<[string, string, new (...a: never[]) => ProtocolError]> = [
-      ['not JSON', 'QMP ready\n', BadReplyError],
-      ['nested 20,000 deep', `{"QMP": ${nested(20_000)}}\n`, NestingTooDeepError],
-      ['cut off by a close', '{"QMP": {"version": {"qemu": {"major": 7', TruncatedMessageError],
-      ['longer than maxLineBytes', `{"QMP": "${'x'.repeat(70_000)}"}\n`, MessageTooLongError],
+    const bad: Array<[string, string, new (...a: never[]) => QMPProtocolError]> = [
+      ['not JSON', 'QMP ready\n', QMPBadReplyError],
+      ['nested 20,000 deep', `{"QMP": ${nested(20_000)}}\n`, QMPNestingTooDeepError],
+      ['cut off by a close', '{"QMP": {"version": {"qemu": {"major": 7', QMPTruncatedMessageError],
+      ['longer than maxLineBytes', `{"QMP": "${'x'.repeat(70_000)}"}\n`, QMPMessageTooLongError],
     ];
     for (const [what, text, cls] of bad) {
       it(`a greeting ${what} fails connect with ${cls.name}`, async () => {
@@ -175,7 +170,7 @@ describe('QMP client against hostile peers', () => {
       const e = await failedCommand(c, async (sent) => {
         sentBytes = await c.stream(`{"id": ${JSON.stringify(sent.id)}, "return": "`, 50_000_000, '"}\n');
       });
-      assert.ok(e instanceof MessageTooLongError);
+      assert.ok(e instanceof QMPMessageTooLongError);
       assert.equal(e.limit, DEFAULT_MAX_LINE_BYTES);
       assert.ok(e.receivedBytes > DEFAULT_MAX_LINE_BYTES && e.receivedBytes <= DEFAULT_MAX_LINE_BYTES + (1 << 20) + 64);
       assertCarries(e, '{"id": "colo-xl-');
@@ -190,7 +185,7 @@ describe('QMP client against hostile peers', () => {
       await c.stream(prefix, (1 << 20) - prefix.length - 3, '"}\n', 4096);
       assert.equal(((await p) as string).length, (1 << 20) - prefix.length - 3);
       const e = await failedCommand(c, (s) => c.stream(`{"id": ${JSON.stringify(s.id)}, "return": "`, 1 << 20, '"}\n', 4096));
-      assert.ok(e instanceof MessageTooLongError);
+      assert.ok(e instanceof QMPMessageTooLongError);
       assert.equal(e.limit, 1 << 20);
     });
   });
@@ -210,10 +205,10 @@ describe('QMP client against hostile peers', () => {
       ['a return without an id', '{"return": {"status": "running"}}'],
     ];
     for (const [what, line] of cases) {
-      it(`${what} ends the session with a BadReplyError carrying the line`, async () => {
+      it(`${what} ends the session with a QMPBadReplyError carrying the line`, async () => {
         const c = await connected();
         const e = await failedCommand(c, () => c.raw(line + '\r\n'));
-        assert.ok(e instanceof BadReplyError, `BadReplyError, got ${e.name}`);
+        assert.ok(e instanceof QMPBadReplyError, `QMPBadReplyError, got ${e.name}`);
         assert.equal(e.received, line);
       });
     }
@@ -227,15 +222,20 @@ describe('QMP client against hostile peers', () => {
       assert.equal(client.runstate, Runstate.RUNNING);
     });
 
-    it('a throwing trace callback ends the session with a QMPError, not the process', async () => {
-      const c = await connected();
-      client.onTrace((t) => {
-        if (t.dir === 'recv') throw new RangeError('tracer bug');
+    it('a throwing logger ends the session with a QMPError, not the process', async () => {
+      await client.disconnect();
+      client = new QMPClient({
+        name: 'hostile',
+        // throws on the first message received once the session runs (the reply below)
+        logger: loggerFrom((_level, message) => {
+          if (message === 'recv' && client.runstate === Runstate.RUNNING) throw new RangeError('logger bug');
+        }),
       });
+      const c = await connected();
       const p = client.execute('query-status');
       c.send({ return: {}, id: (await c.next()).id });
       const e = await p.then(() => assert.fail('succeeded'), (x: unknown) => x);
-      assert.ok(e instanceof ExecInterruptedError && e.cause instanceof QMPError);
+      assert.ok(e instanceof QMPExecInterruptedError && e.cause instanceof QMPError);
       assert.ok((e.cause as Error).cause instanceof RangeError);
     });
   });
@@ -247,7 +247,7 @@ describe('QMP client against hostile peers', () => {
       const p = client.execute('query-name');
       c.send({ return: 'ok', id: (await c.next()).id });
       assert.equal(await p, 'ok');
-      assert.deepEqual(client.droppedReplies.map((d) => [d instanceof UnexpectedReplyError, d.id]), [
+      assert.deepEqual(client.droppedReplies.map((d) => [d instanceof QMPUnexpectedReplyError, d.id]), [
         [true, 'nobody'],
         [true, { deep: [1, 2] }],
       ]);
@@ -268,49 +268,53 @@ describe('QMP client against hostile peers', () => {
   });
 
   describe('closes and silences', () => {
-    it('a peer that closes mid-line fails the command with TruncatedMessageError carrying the partial line', async () => {
+    it('a peer that closes mid-line fails the command with QMPTruncatedMessageError carrying the partial line', async () => {
       const c = await connected();
       const e = await failedCommand(c, (sent) => c.endWith(`{"return": {"status": "runn`.replace('{', `{"id": ${JSON.stringify(sent.id)}, `)));
-      assert.ok(e instanceof TruncatedMessageError);
+      assert.ok(e instanceof QMPTruncatedMessageError);
       assert.match(e.received, /^\{"id": "colo-xl-\d+", "return": \{"status": "runn$/);
       assert.equal(e.receivedBytes, Buffer.byteLength(e.received));
     });
 
     it('a peer that never answers: the command times out, the session stays usable', async () => {
       const c = await connected();
-      const p = client.execute('query-status', undefined, { timeout: 100 });
+      const p = client.execute('query-status', undefined, { timeoutMs: 100 });
       const sent = await c.next();
-      await assert.rejects(p, (e: unknown) => e instanceof TimeoutError && e.sent?.id === sent.id);
+      await assert.rejects(p, (e: unknown) => e instanceof QMPTimeoutError && e.sent?.id === sent.id);
       assert.equal(client.runstate, Runstate.RUNNING);
       const q = client.execute('query-name');
       c.send({ return: 'vm', id: (await c.next()).id });
       assert.equal(await q, 'vm');
     });
 
-    it('a peer that never greets: connect fails with a ConnectError after timeoutMs', async () => {
+    it('a peer that never greets: connect fails with a QMPConnectError after timeoutMs', async () => {
       const conn = server.accept();
       const t0 = Date.now();
       const done = client.connect(server.path, { timeoutMs: 150 });
       await conn;
       const e = await done.then(() => assert.fail('connected'), (x: unknown) => x);
-      assert.ok(e instanceof ConnectError && e.cause instanceof TimeoutError, String(e));
+      assert.ok(e instanceof QMPConnectError && e.cause instanceof QMPTimeoutError, String(e));
       assert.ok(Date.now() - t0 < 5000);
       assert.equal(client.runstate, Runstate.IDLE);
     });
 
-    it('an aborted signal stops a connect waiting for a greeting, and one retrying a missing socket', async () => {
+    it("the caller's signal stops a connect waiting for a greeting with an AbortedError", async () => {
       const ac = new AbortController();
       const conn = server.accept();
       const done = client.connect(server.path, { signal: ac.signal, timeoutMs: 30_000 });
       await conn;
-      ac.abort();
-      await assert.rejects(done, ConnectError);
+      ac.abort(new Error('operator'));
+      const e = await done.then(() => assert.fail('connected'), (x: unknown) => x);
+      assert.ok(e instanceof AbortedError && e.code === 'ABORTED', String(e));
+      assert.equal((e.cause as Error).message, 'operator');
       assert.equal(client.runstate, Runstate.IDLE);
+    });
 
-      const ac2 = new AbortController();
-      const retrying = client.connect(`${server.dir}/absent.sock`, { signal: ac2.signal, retryMs: 30_000 });
-      setTimeout(() => ac2.abort(), 50);
-      await assert.rejects(retrying, ConnectError);
+    it("the caller's signal stops a connect retrying a missing socket with an AbortedError", async () => {
+      const ac = new AbortController();
+      const retrying = client.connect(`${server.dir}/absent.sock`, { signal: ac.signal, retryMs: 30_000 });
+      setTimeout(() => ac.abort(), 50);
+      await assert.rejects(retrying, AbortedError);
       assert.equal(client.runstate, Runstate.IDLE);
     });
 
@@ -320,7 +324,7 @@ describe('QMP client against hostile peers', () => {
       const c = await conn;
       c.send(GREETING, ...Array.from({ length: 50 }, (_, i) => ({ return: i, id: `x${i}` })));
       const e = await done.then(() => assert.fail('connected'), (x: unknown) => x);
-      assert.ok(e instanceof ProtocolError, String(e));
+      assert.ok(e instanceof QMPProtocolError, String(e));
     });
   });
 });

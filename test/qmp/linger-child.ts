@@ -29,7 +29,7 @@ const scenarios: Record<string, () => Promise<unknown[]>> = {
   async pending() {
     await client.connect(socket);
     const cmd = settle(client.execute('query-status'));
-    const ev = settle(client.listen('STOP').get(30_000));
+    const ev = settle(client.listen('STOP').get({ timeoutMs: 30_000 }));
     await pause(50);
     await client.disconnect();
     return [await cmd, await ev];

@@ -61,18 +61,18 @@ describe('a closed QMP client lets Node exit', function () {
   }
 
   it('after disconnect() during connect retries (retryMs 60 s)', async () => {
-    await check('retry', async () => undefined, ['ConnectError']);
+    await check('retry', async () => undefined, ['QMPConnectError']);
   });
 
   it('after disconnect() during set-up (timeoutMs 60 s, no greeting)', async () => {
-    await check('setup', async () => undefined, ['ConnectError']);
+    await check('setup', async () => undefined, ['QMPConnectError']);
   });
 
   it('after disconnect() with a command and an event wait pending', async () => {
     await check('pending', async (c) => {
       await c.handshake();
       await c.next();
-    }, ['ExecInterruptedError', 'TimeoutError']);
+    }, ['QMPExecInterruptedError', 'QMPExecInterruptedError']);
   });
 
   it('after a peer broke the protocol, without a disconnect() call', async () => {
@@ -80,6 +80,6 @@ describe('a closed QMP client lets Node exit', function () {
       await c.handshake();
       await c.next();
       c.raw(`{"surprise": ${'['.repeat(100_000)}${']'.repeat(100_000)}}\n`);
-    }, ['ExecInterruptedError']);
+    }, ['QMPExecInterruptedError']);
   });
 });

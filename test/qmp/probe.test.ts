@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { QMPClient } from '../../lib/qmp/client.js';
-import { CapabilityError } from '../../lib/qmp/errors.js';
+import { QMPBadReplyError, QMPCapabilityError } from '../../lib/qmp/errors.js';
 import { LineSplitter } from '../../lib/qmp/framing.js';
 import { parseMessage } from '../../lib/qmp/message.js';
 import { requireFeature, XEN_DISK_REPLICATION } from '../../lib/qmp/probe.js';
-import { BadReplyError } from '../../lib/qmp/errors.js';
-import { FakeQmpServer, type FakeConn } from './fake-server.js';
+import { connectedConn, FakeQmpServer, type FakeConn } from './fake-server.js';
 
 /** A schema shaped like QEMU's (numbered type names), for a QEMU built without replication. */
 function schema(opts: { failoverArg: boolean; drivers: string[] }): unknown[] {
@@ -48,15 +47,11 @@ describe('QMP capability probing (fake QEMU)', () => {
   }
 
   it('a QEMU without replication fails up front with one error naming everything missing', async () => {
-    const conn = server.accept();
-    const done = client.connect(server.path);
-    const c = await conn;
-    await c.handshake();
-    await done;
+    const c = await connectedConn(server, client);
     const p = requireFeature(client, 'Xen COLO disk replication', XEN_DISK_REPLICATION);
     await answer(c, ['nbd-server-start', 'nbd-server-add', 'nbd-server-stop', 'human-monitor-command', 'x-blockdev-change', 'xen-set-replication'], schema({ failoverArg: false, drivers: ['qcow2', 'nbd', 'quorum'] }));
     const e = await p.then(() => assert.fail('accepted'), (x: unknown) => x);
-    assert.ok(e instanceof CapabilityError);
+    assert.ok(e instanceof QMPCapabilityError);
     assert.deepEqual(e.missing, [
       'command xen-colo-do-checkpoint',
       'command query-xen-replication-status',
@@ -67,11 +62,7 @@ describe('QMP capability probing (fake QEMU)', () => {
   });
 
   it('a complete QEMU passes', async () => {
-    const conn = server.accept();
-    const done = client.connect(server.path);
-    const c = await conn;
-    await c.handshake();
-    await done;
+    const c = await connectedConn(server, client);
     const p = requireFeature(client, 'Xen COLO disk replication', XEN_DISK_REPLICATION);
     await answer(c, XEN_DISK_REPLICATION.commands ?? [], schema({ failoverArg: true, drivers: ['qcow2', 'nbd', 'quorum', 'replication'] }));
     const caps = await p;
@@ -96,8 +87,8 @@ describe('QMP message framing', () => {
   });
 
   it('parseMessage refuses non-objects and malformed errors', () => {
-    assert.throws(() => parseMessage('[1]'), BadReplyError);
-    assert.throws(() => parseMessage('{"error": "x"}'), BadReplyError);
+    assert.throws(() => parseMessage('[1]'), QMPBadReplyError);
+    assert.throws(() => parseMessage('{"error": "x"}'), QMPBadReplyError);
     assert.deepEqual(parseMessage('{"return": {}, "id": "a"}'), { return: {}, id: 'a' });
   });
 });

@@ -16,6 +16,7 @@ import { parseDiskSpec } from '../../lib/xlu/disk/parse.js';
 import { libxlCtx } from '../../lib/libxl/ctx.js';
 import { domainMake } from '../../lib/libxl/domain-make.js';
 import { defaultStatePath, openXenstore } from '../../lib/xenstore/open.js';
+import { EmbeddedStores } from '../../lib/xenstore/server/stores.js';
 import { ioVerdict, pickAccel, requireQemu, stopAllQemus } from '../support/qemu.js';
 import { ColoPair, imageDifference } from '../colo/pair.js';
 import { scaled } from '../support/slowness.js';
@@ -30,7 +31,7 @@ const pattern = (i: number): number => 0x21 + 9 * i;
 /** The COLO disk of one side, written into that side's xenstore the way block-attach does. */
 async function registerDomain(state: string, domid: number, name: string, spec: string, qmp: string): Promise<void> {
   const env = { XDG_STATE_HOME: state };
-  const xs = await openXenstore({ mode: 'embedded', statePath: defaultStatePath(env) });
+  const xs = await openXenstore({ mode: 'embedded', stores: new EmbeddedStores(), statePath: defaultStatePath(env) });
   try {
     const ctx = libxlCtx(xs, { userdataDir: join(dirname(defaultStatePath(env)), 'userdata') });
     await domainMake(ctx, { domid, name, uuid: randomUUID(), type: 'hvm' });
@@ -42,7 +43,7 @@ async function registerDomain(state: string, domid: number, name: string, spec: 
 }
 
 async function readName(state: string, domid: number): Promise<string | undefined> {
-  const xs = await openXenstore({ mode: 'embedded', statePath: defaultStatePath({ XDG_STATE_HOME: state }) });
+  const xs = await openXenstore({ mode: 'embedded', stores: new EmbeddedStores(), statePath: defaultStatePath({ XDG_STATE_HOME: state }) });
   try {
     return await xs.tryRead(`/local/domain/${domid}/name`);
   } finally {
@@ -72,7 +73,7 @@ async function startRemus(pair: ColoPair): Promise<Remus> {
   await registerDomain(sState, 5, 'vm1--incoming', `vdev=hda,format=qcow2,${colo},target=${d.target}`, pair.secondary.controlPath);
   const bin = join(pair.dir, 'bin');
   mkdirSync(bin);
-  writeFileSync(join(bin, 'colo-xl'), `#!/bin/sh\nexec node --import tsx ${REPO}/test/remus/cli-entry.ts "$@"\n`);
+  writeFileSync(join(bin, 'colo-xl'), `#!/bin/sh\nexec node --import tsx ${REPO}/test/support/cli-entry.ts "$@"\n`);
   // ssh <host> <words...>: the words are joined and run by the other host's shell
   writeFileSync(join(bin, 'loopback-ssh'), '#!/bin/sh\nshift\nexec env XDG_STATE_HOME="$RECEIVER_STATE" COLO_XL_XENSTORE=embedded sh -c "$*"\n');
   for (const f of ['colo-xl', 'loopback-ssh']) chmodSync(join(bin, f), 0o755);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CliContext } from '../../cli/command.js';
 import { runMigrateReceive } from '../../cli/commands/migrate-receive-colo.js';
-import { atoi } from '../../cli/commands/remus.js';
+import { atoi } from '../../lib/util/cstr.js';
 import { CapturedIo } from '../../cli/io.js';
 import { main } from '../../cli/main.js';
 import { remusRune } from '../../lib/colo/remus.js';

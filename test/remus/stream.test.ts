@@ -1,7 +1,6 @@
 /**
- * The COLO stream's framing and both sides' refusals, without QEMU: xl's save header, libxl's
- * record padding, the receiver's messages for a bad stream or a missing secondary, the primary's
- * for a disk that is not a complete COLO qdisk (against a scripted QMP "QEMU").
+ * Both COLO sides' refusals, without QEMU: the checkpoint states each side expects, the
+ * receiver's messages for a bad stream or a missing secondary, the primary's for a disk that is not a complete COLO qdisk (against a scripted QMP "QEMU").
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -13,24 +12,14 @@ import { PassThrough } from 'node:stream';
 import { CapturedIo } from '../../cli/io.js';
 import { main } from '../../cli/main.js';
 import { migrateReceiveColo } from '../../lib/colo/receive.js';
-import {
-  checkpointState,
-  coloQmpNode,
-  ExactReader,
-  expectState,
-  MIGRATE_RECEIVER_BANNER,
-  readRecord,
-  readSaveHeader,
-  record,
-  saveHeader,
-  CHECKPOINT_NEW,
-  CHECKPOINT_SVM_READY,
-} from '../../lib/colo/remus.js';
+import { coloQmpNode, expectState } from '../../lib/colo/remus.js';
+import { checkpointState, CHECKPOINT_NEW, CHECKPOINT_SVM_READY, ExactReader, MIGRATE_RECEIVER_BANNER, saveHeader } from '../../lib/stream/index.js';
 import { deviceDiskAdd } from '../../lib/libxl/disk.js';
 import { parseDiskSpec } from '../../lib/xlu/disk/parse.js';
 import { libxlCtx } from '../../lib/libxl/ctx.js';
 import { domainMake } from '../../lib/libxl/domain-make.js';
 import { defaultStatePath, openXenstore } from '../../lib/xenstore/open.js';
+import { EmbeddedStores } from '../../lib/xenstore/server/stores.js';
 
 function readerOf(...chunks: Buffer[]): ExactReader {
   const s = new PassThrough();
@@ -40,30 +29,12 @@ function readerOf(...chunks: Buffer[]): ExactReader {
   return r;
 }
 
-describe('COLO stream framing', () => {
-  it("writes xl's save header and reads it back", async () => {
-    const config = Buffer.from('{"c_info":{"name":"vm1"}}');
-    const h = saveHeader(config);
-    assert.equal(h.subarray(0, 32).toString('latin1'), 'Xen saved domain, xl format\n \0 \r');
-    assert.equal(h.readUInt32LE(32), 0x01020304);
-    assert.equal(h.readUInt32LE(36), 3, 'STREAMv2 | JSON');
-    assert.equal(h.readUInt32LE(44), 4 + config.length);
-    const back = await readSaveHeader(readerOf(h.subarray(0, 10), h.subarray(10)));
-    assert.ok(typeof back !== 'string');
-    assert.deepEqual(back.config, config);
-    const bad = Buffer.from(h);
-    bad[0] = 0x41;
-    assert.equal(await readSaveHeader(readerOf(bad)), 'File has wrong magic number - corrupt or for a different tool?\n');
-  });
-
-  it('pads records to 8 bytes and checks checkpoint states', async () => {
-    assert.equal(record(4).length, 8);
-    assert.equal(checkpointState(CHECKPOINT_NEW).length, 16);
-    const r = readerOf(record(4, Buffer.from('abc')), checkpointState(CHECKPOINT_SVM_READY), checkpointState(CHECKPOINT_NEW));
-    assert.deepEqual(await readRecord(r), { type: 4, body: Buffer.from('abc') });
+// the stream's own format is test/stream's; here, what COLO makes of its checkpoint states
+describe('COLO checkpoint states on the stream', () => {
+  it('takes the expected state and refuses another, naming both', async () => {
+    const r = readerOf(checkpointState(CHECKPOINT_SVM_READY), checkpointState(CHECKPOINT_NEW));
     await expectState(r, 'primary', CHECKPOINT_SVM_READY);
     await assert.rejects(expectState(r, 'primary', CHECKPOINT_SVM_READY), /invalid section: 0, expected: 2/);
-    await assert.rejects(readRecord(r), /record header: the stream ended/);
   });
 });
 
@@ -85,7 +56,7 @@ describe('migrate-receive --colo and remus -c refusals', function () {
   });
 
   async function addDomain(domid: number, name: string, spec: string, qmp?: string): Promise<void> {
-    const xs = await openXenstore({ mode: 'embedded', statePath: defaultStatePath(env()) });
+    const xs = await openXenstore({ mode: 'embedded', stores: new EmbeddedStores(), statePath: defaultStatePath(env()) });
     try {
       const ctx = libxlCtx(xs, { userdataDir: join(dirname(defaultStatePath(env())), 'userdata') });
       await domainMake(ctx, { domid, name, uuid: randomUUID(), type: 'hvm' });
@@ -103,7 +74,7 @@ describe('migrate-receive --colo and remus -c refusals', function () {
     const got: Buffer[] = [];
     out.on('data', (b: Buffer) => got.push(b));
     inp.end(input);
-    const rc = await migrateReceiveColo({ io, env: env(), openXenstore: () => openXenstore({ env: env(), mode: 'embedded' }), debug: false, coloProxyScript: null, userspaceColoProxy: false, input: inp, output: out });
+    const rc = await migrateReceiveColo({ io, env: env(), openXenstore: () => openXenstore({ env: env(), mode: 'embedded', stores: new EmbeddedStores() }), debug: false, coloProxyScript: null, userspaceColoProxy: false, input: inp, output: out });
     return { rc, err: io.stderr, out: Buffer.concat(got) };
   }
 
@@ -120,25 +91,24 @@ describe('migrate-receive --colo and remus -c refusals', function () {
     assert.equal(r.rc, 1);
   });
 
-  it('the receiver needs <name>--incoming, and every disk a complete COLO qdisk', async () => {
-    const stream = saveHeader(Buffer.from('{"c_info":{"name":"vm1"}}'));
-    let r = await receive(stream);
+  /** What the receiver prints after the header when it refuses the domain, and its status. */
+  async function assertRefused(stream: Buffer, libxlLine: string): Promise<void> {
+    const r = await receive(stream);
+    assert.equal(r.err, HEAD + libxlLine + 'migration target: Domain creation failed (code -3).\n');
     assert.equal(r.rc, 1);
-    assert.equal(
-      r.err,
-      HEAD +
-        'libxl: error: colo-xl:migrate-receive: no domain "vm1--incoming" on this host: colo-xl cannot create one without Xen; start the secondary QEMU first and record it (see colo-xl(1), migrate-receive)\n' +
-        'migration target: Domain creation failed (code -3).\n',
+  }
+  const VM1 = saveHeader(Buffer.from('{"c_info":{"name":"vm1"}}'));
+
+  it('the receiver needs <name>--incoming', async () => {
+    await assertRefused(
+      VM1,
+      'libxl: error: colo-xl:migrate-receive: no domain "vm1--incoming" on this host: colo-xl cannot create one without Xen; start the secondary QEMU first and record it (see colo-xl(1), migrate-receive)\n',
     );
+  });
+
+  it('the receiver needs every disk a complete COLO qdisk', async () => {
     await addDomain(7, 'vm1--incoming', `vdev=hda,format=qcow2,target=${join(state, 'plain.qcow2')}`);
-    r = await receive(stream);
-    assert.equal(r.rc, 1);
-    assert.equal(
-      r.err,
-      HEAD +
-        'libxl: error: libxl_checkpoint_device.c:device_setup_iterate: Domain 7:device not handled by checkpoint (device=vbd:0/768)\n' +
-        'migration target: Domain creation failed (code -3).\n',
-    );
+    await assertRefused(VM1, 'libxl: error: libxl_checkpoint_device.c:device_setup_iterate: Domain 7:device not handled by checkpoint (device=vbd:0/768)\n');
   });
 
   it('remus -c: a name that is no domain, and a disk that is not a COLO qdisk', async () => {

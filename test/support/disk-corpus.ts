@@ -14,15 +14,12 @@ import { fixedCorpus, type CorpusEntry } from './disk-corpus-fixed.js';
 
 export type { CorpusEntry } from './disk-corpus-fixed.js';
 
-export interface CorpusOptions {
-  /** Total number of entries (at least the fixed ones). */
-  size?: number;
-  seed?: number;
-  /** Share of the generated entries that are fast-check random strings. */
-  randomShare?: number;
-  /** At most this many generated entries may contain "=\n". */
-  maxJamRisk?: number;
-}
+/**
+ * How big a corpus to make: `size` entries in all (at least the fixed ones) from `seed`, a
+ * `randomShare` of the generated ones fast-check random strings, at most `maxJamRisk` of them
+ * containing "=\n".
+ */
+export type CorpusOptions = Partial<Record<'size' | 'seed' | 'randomShare' | 'maxJamRisk', number>>;
 
 export const DEFAULT_CORPUS_SIZE = 5000;
 export const DEFAULT_CORPUS_SEED = 0x5eed_4170;

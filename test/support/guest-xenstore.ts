@@ -8,10 +8,11 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { XsClient } from '../../lib/xenstore/client.js';
+import type { EmbeddedXenstored } from '../../lib/xenstore/server/embedded.js';
 import type { Packet } from '../../lib/xenstore/messages.js';
 import { PacketParser } from '../../lib/xenstore/parser.js';
 import { serializePacket } from '../../lib/xenstore/serializer.js';
-import type { TransportHandlers, XsTransport } from '../../lib/xenstore/transport.js';
+import { UnixSocketTransport, type TransportHandlers, type XsTransport } from '../../lib/xenstore/transport.js';
 import { buildC } from './build-c.js';
 import type { DomainRing, RealXenstored } from './real-xenstored.js';
 import { requireFile } from './require-tool.js';
@@ -88,4 +89,32 @@ export function guestClient(ring: DomainRing, opts: { timeoutMs?: number } = {})
 /** INTRODUCEs `domid` to the real daemon and returns a client acting as that domain. */
 export async function openGuestXenstore(server: RealXenstored, domid: number): Promise<XsClient> {
   return guestClient(await server.introduceDomain(domid));
+}
+
+/** dom0 and guest `domid`, as clients of C xenstored and of an embedded colo-xl xenstored. */
+export interface GuestPairs {
+  theirs: [dom0: XsClient, guest: XsClient];
+  ours: [dom0: XsClient, guest: XsClient];
+  close(): Promise<void>;
+}
+
+/**
+ * Connects dom0 and guest `domid` to both daemons (the guest introduced to the embedded one; the
+ * C daemon's guest goes through its ring), for the guest differential sessions.
+ */
+export async function openGuestPairs(real: RealXenstored, embedded: EmbeddedXenstored, domid: number): Promise<GuestPairs> {
+  const clients: XsClient[] = [];
+  try {
+    clients.push(new XsClient(await UnixSocketTransport.connect(real.socketPath), { timeoutMs: 5000 }));
+    clients.push(await openGuestXenstore(real, domid));
+    const ourDom0 = embedded.client();
+    clients.push(ourDom0);
+    await ourDom0.introduce(domid, 1, 1);
+    clients.push(embedded.client({ domid }));
+  } catch (e) {
+    await Promise.all(clients.map((x) => x.close()));
+    throw e;
+  }
+  const [a, b, c, d] = clients as [XsClient, XsClient, XsClient, XsClient];
+  return { theirs: [a, b], ours: [c, d], close: async () => void (await Promise.all(clients.map((x) => x.close()))) };
 }

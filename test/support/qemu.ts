@@ -1,17 +1,38 @@
 /**
  * Real QEMU for tests: the process helpers live in lib/qemu/process.ts (the demo and the
- * benchmark use them too); here are the checks that the Debian packages are installed and libxl's
- * drive strings for the test QEMUs.
+ * benchmark use them too); here are the tests' own QemuGroup (every QEMU a test starts, ended
+ * by stopAllQemus() in the suites' after hooks), the checks that the Debian packages are
+ * installed, offline qemu-io, and libxl's drive strings for the test QEMUs.
  */
-import { QEMU_BIN, QEMU_IMG, QEMU_IO } from '../../lib/qemu/process.js';
+import { spawnSync } from 'node:child_process';
+import { QEMU_BIN, QEMU_IMG, QEMU_IO, QemuGroup, type QemuProcess } from '../../lib/qemu/process.js';
 import { requireFile } from './require-tool.js';
 
 export * from '../../lib/qemu/process.js';
+
+/** The QEMUs the tests (and the benchmark) start, in one group for the after hooks to end. */
+export const testQemus = new QemuGroup();
+
+/** Starts a QEMU in the tests' group (see QemuGroup.spawn). */
+export function startQemu(name: string, args: string[], dir: string): Promise<QemuProcess> {
+  return testQemus.spawn(name, args, dir);
+}
+
+/** For after hooks: ends every QEMU the tests started and that has not ended yet. */
+export function stopAllQemus(): Promise<void> {
+  return testQemus.stopAll(1000);
+}
 
 export function requireQemu(): void {
   requireFile(QEMU_BIN, 'qemu-system-x86');
   requireFile(QEMU_IMG, 'qemu-utils');
   requireFile(QEMU_IO, 'qemu-utils');
+}
+
+/** Offline qemu-io (read-only, shared lock) on an image file; returns its output. */
+export function qemuIoOffline(image: string, cmd: string, format = 'qcow2'): string {
+  const r = spawnSync(QEMU_IO, ['-r', '-U', '-f', format, '-c', cmd, image], { encoding: 'utf8' });
+  return `${r.stdout}${r.stderr}`;
 }
 
 /** One xl disk as the drive builders need it (vdev hdN: IDE index N, devid 768 + 64·N). */

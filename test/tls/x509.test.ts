@@ -1,26 +1,24 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startPair, TLS_ID, type ColoPair } from '../../cli/lab/pair.js';
+import { startPair, type ColoPair } from '../../cli/lab/pair.js';
 import { isTlsDir, makeTlsDir, OPENSSL, tlsCredsArg, tlsCredsObject } from '../../lib/tls/x509.js';
-import { commonArgs, createImage, ioVerdict, QEMU_IO, QemuProcess, requireQemu, stopAllQemus } from '../support/qemu.js';
+import { commonArgs, createImage, ioVerdict, QEMU_IO, startQemu, testQemus } from '../support/qemu.js';
+import { qemuSuiteDir } from '../support/colo-pair.js';
 import { requireFile } from '../support/require-tool.js';
 import { scaled } from '../support/slowness.js';
+import { sleep } from '../../lib/util/wait.js';
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe('TLS (tls-creds-x509) on NBD replication and the COLO migration stream, with real QEMU', function () {
   this.timeout(scaled(60_000));
-  const dir = mkdtempSync(join(tmpdir(), 'colo-xl-tls-'));
-  let good: string;
-  let rogue: string;
-  let mixed: string;
+  const dir = qemuSuiteDir('colo-xl-tls-');
+  // the credentials directories: the real PKI, another CA's, and a client mixing the two
+  let good: string, rogue: string, mixed: string;
   let pair: ColoPair;
 
   before(async () => {
-    requireQemu();
     requireFile(OPENSSL, 'openssl');
     good = makeTlsDir(join(dir, 'pki'));
     rogue = makeTlsDir(join(dir, 'rogue'), { name: 'rogue' });
@@ -29,12 +27,8 @@ describe('TLS (tls-creds-x509) on NBD replication and the COLO migration stream,
     mkdirSync(mixed);
     writeFileSync(join(mixed, 'ca-cert.pem'), readFileSync(join(good, 'ca-cert.pem'), 'utf8') + readFileSync(join(rogue, 'ca-cert.pem'), 'utf8'));
     for (const f of ['client-cert.pem', 'client-key.pem']) copyFileSync(join(rogue, f), join(mixed, f));
-    pair = await startPair({ dir, name: 't', tlsDir: good, trace: true, checkpointDelayMs: 60_000 }, false);
+    pair = await startPair({ qemus: testQemus, dir, name: 't', tlsDir: good, trace: true, checkpointDelayMs: 60_000 }, false);
     await pair.colo.prepareSecondary();
-  });
-  after(async () => {
-    await stopAllQemus();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('makeTlsDir lays out what tls-creds-x509 reads; the objects verify peers', () => {
@@ -78,7 +72,7 @@ describe('TLS (tls-creds-x509) on NBD replication and the COLO migration stream,
 
   it('the migration stream refuses a source without TLS and one with a wrong certificate; the secondary waits on', async () => {
     for (const [name, creds] of [['plain', null], ['wrong', mixed]] as const) {
-      const R = await QemuProcess.start(`rogue-${name}`, [...commonArgs(), ...(creds ? ['-object', tlsCredsArg('rc', creds, 'client')] : []), '-drive', `if=ide,index=0,file=${createImage(join(dir, `${name}.qcow2`))},driver=qcow2`], dir);
+      const R = await startQemu(`rogue-${name}`, [...commonArgs(), ...(creds ? ['-object', tlsCredsArg('rc', creds, 'client')] : []), '-drive', `if=ide,index=0,file=${createImage(join(dir, `${name}.qcow2`))},driver=qcow2`], dir);
       if (creds) await R.qmp.execute('migrate-set-parameters', { 'tls-creds': 'rc' });
       await R.qmp.execute('migrate', { uri: `tcp:127.0.0.1:${pair.migPort}` });
       let st: { status?: string } = {};
@@ -97,7 +91,8 @@ describe('TLS (tls-creds-x509) on NBD replication and the COLO migration stream,
     await pair.colo.start();
     assert.equal((await pair.colo.status('secondary')).mode, 'secondary');
     const params = await pair.P.qmp.execute<{ 'tls-creds'?: string }>('query-migrate-parameters');
-    assert.equal(params['tls-creds'], TLS_ID);
+    assert.equal(params['tls-creds'], pair.colo.opts.tlsCreds);
+    assert.ok(pair.colo.opts.tlsCreds);
     assert.equal(ioVerdict(await pair.P.qemuIo('colo-disk0', 'write -P 0xab 0 64k')), 'ok');
     // the secondary holds the write once a checkpoint that began after it has completed
     await pair.colo.checkpoint({ delayMs: 60_000, timeoutMs: scaled(15_000) });

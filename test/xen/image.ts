@@ -13,6 +13,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ImageBuildError, XenRigError } from './errors.js';
 import { requireFile } from '../support/require-tool.js';
+import { processAlive } from '../../lib/util/pid-lock.js';
 
 export const RECIPE_DIR = join(dirname(fileURLToPath(import.meta.url)), 'recipe');
 export const CACHE_ROOT = '/var/cache/colo-xl/xen-rig';
@@ -127,16 +128,7 @@ async function cachedStage(
 function removeAbandoned(key: string): void {
   for (const name of readdirSync(CACHE_ROOT)) {
     const m = new RegExp(`^${key}\\.building-(\\d+)(\\.log)?$`).exec(name);
-    if (m && !alive(Number(m[1]))) rmSync(join(CACHE_ROOT, name), { recursive: true, force: true });
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    if (m && !processAlive(Number(m[1]))) rmSync(join(CACHE_ROOT, name), { recursive: true, force: true });
   }
 }
 

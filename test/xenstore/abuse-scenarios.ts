@@ -11,6 +11,7 @@ import { UnixSocketTransport } from '../../lib/xenstore/transport.js';
 import { startRealXenstored } from '../support/real-xenstored.js';
 import { packet, pour } from './abuse-rig.js';
 import { startCliDaemon } from './cli-daemon.js';
+import { eventWithin } from './watch-wait.js';
 
 export interface Daemon {
   pid: number;
@@ -42,7 +43,7 @@ export interface Served {
 /** Round trips of a good client (write, read back, and a watch event) until `done()`. */
 async function behave(xs: XsClient, tag: string, done: () => boolean, minOps: number): Promise<Served> {
   const w = await xs.watch(`/good/${tag}`, `good-${tag}`);
-  await w.next(15_000);
+  await eventWithin(w, 15_000);
   let ops = 0;
   let maxLatencyMs = 0;
   try {
@@ -50,7 +51,7 @@ async function behave(xs: XsClient, tag: string, done: () => boolean, minOps: nu
       const t0 = Date.now();
       await xs.write(`/good/${tag}/v`, String(ops));
       assert.equal(await xs.read(`/good/${tag}/v`), String(ops));
-      const ev = await w.next(15_000);
+      const ev = await eventWithin(w, 15_000);
       assert.ok(ev, `good client ${tag}: no watch event for its own write ${ops}`);
       maxLatencyMs = Math.max(maxLatencyMs, Date.now() - t0);
       ops++;
@@ -65,6 +66,14 @@ async function behave(xs: XsClient, tag: string, done: () => boolean, minOps: nu
 async function checkTree(xs: XsClient, tag: string, served: Served): Promise<void> {
   assert.equal((await xs.control('check')).replace(/\0$/, ''), 'OK');
   assert.equal(await xs.read(`/good/${tag}/v`), String(served.ops - 1));
+}
+
+/** A good client's service while `writer` runs (until `done`), then the tree checked against it. */
+async function servedWhileWriting(xs: XsClient, sock: string, tag: string, writer: Promise<void>, done: () => boolean): Promise<Served> {
+  const served = await behave(await client(sock), tag, done, 20);
+  await writer;
+  await checkTree(xs, tag, served);
+  return served;
 }
 
 /**
@@ -82,10 +91,7 @@ function manyWatches(writes: number, distinct: boolean) {
       const writer = (async () => {
         for (; n < writes; n++) await xs.write(distinct ? `/abuse/n${n}` : `/abuse/hot${n % 5}`, String(n));
       })();
-      const served = await behave(await client(sock), 'watches', () => n >= writes, 20);
-      await writer;
-      await checkTree(xs, 'watches', served);
-      return served;
+      return await servedWhileWriting(xs, sock, 'watches', writer, () => n >= writes);
     } finally {
       await xs.close();
     }
@@ -129,10 +135,7 @@ function floodedWatcher(writes: number) {
           await Promise.all(Array.from({ length: 500 }, (_, k) => xs.write(`/flood/d${Math.floor((n + k) / 1000)}/n${n + k}`, 'payload')));
         }
       })();
-      const served = await behave(await client(sock), 'flood', () => n >= writes, 20);
-      await writer;
-      await checkTree(xs, 'flood', served);
-      return served;
+      return await servedWhileWriting(xs, sock, 'flood', writer, () => n >= writes);
     } finally {
       await xs.close();
     }

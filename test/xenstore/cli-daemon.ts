@@ -1,12 +1,14 @@
 /** `colo-xl xenstored` from source in a child process, for tests and benchmarks. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { XsClient } from '../../lib/xenstore/client.js';
 import { UnixSocketTransport } from '../../lib/xenstore/transport.js';
+import { CLI_ENTRY } from '../support/cli.js';
+import { startRealXenstored, type RealXenstored } from '../support/real-xenstored.js';
 
-const entry = join(dirname(fileURLToPath(import.meta.url)), 'cli-entry.ts');
+const entry = CLI_ENTRY;
 
 export interface CliDaemon {
   child: ChildProcess;
@@ -51,4 +53,41 @@ export async function startCliDaemon(socket: string, state?: string, extraArgs: 
   }
   await stop('SIGKILL');
   throw new Error(`colo-xl xenstored did not come up on ${socket}: ${err}`);
+}
+
+/** C xenstored 4.17 and colo-xl's, side by side, for the differential sessions. */
+export interface DaemonPair {
+  /** The C daemon's socket. */
+  readonly realSocket: string;
+  /** colo-xl xenstored's socket. */
+  readonly ourSocket: string;
+}
+
+/**
+ * Registers mocha hooks that start both daemons before the suite (after `ready`, which checks
+ * the tools a suite needs) and stop them after it; the pair's sockets are read inside the tests.
+ */
+export function useDaemonPair(prefix: string, ready: () => void = () => undefined): DaemonPair {
+  let real: RealXenstored | undefined;
+  let ours: CliDaemon | undefined;
+  let dir: string | undefined;
+  before(async () => {
+    ready();
+    real = await startRealXenstored();
+    dir = mkdtempSync(join(tmpdir(), prefix));
+    ours = await startCliDaemon(join(dir, 'socket'));
+  });
+  after(async () => {
+    await real?.stop();
+    await ours?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    get realSocket() {
+      return real!.socketPath;
+    },
+    get ourSocket() {
+      return ours!.socket;
+    },
+  };
 }

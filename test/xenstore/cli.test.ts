@@ -25,7 +25,7 @@ describe('colo-xl xenstored: arguments and start-up failures', () => {
   it('refuses unknown arguments and missing values with status 2', async () => {
     const io = new CapturedIo();
     assert.equal(await main(['xenstored', '--bogus'], io), 2);
-    assert.match(io.stderr, /unknown argument --bogus/);
+    assert.match(io.stderr, /unknown option --bogus/);
     const io2 = new CapturedIo();
     assert.equal(await main(['xenstored', '--socket'], io2), 2);
     assert.match(io2.stderr, /--socket needs a value/);

@@ -13,10 +13,10 @@ import { XsClient } from '../../lib/xenstore/client.js';
 import type { XsWatch } from '../../lib/xenstore/api.js';
 import { XsError, XsOp, joinStrings } from '../../lib/xenstore/messages.js';
 import { EmbeddedXenstored } from '../../lib/xenstore/server/embedded.js';
-import { UnixSocketTransport } from '../../lib/xenstore/transport.js';
-import { openGuestXenstore } from '../support/guest-xenstore.js';
+import { openGuestPairs, type GuestPairs } from '../support/guest-xenstore.js';
 import { startRealXenstored, type RealXenstored } from '../support/real-xenstored.js';
 import { xorshift32 } from '../support/rng.js';
+import { eventWithin } from './watch-wait.js';
 
 const GUEST = 7;
 const HOME = `/local/domain/${GUEST}`;
@@ -29,7 +29,7 @@ async function reply(p: Promise<Buffer>): Promise<string> {
   try {
     return (await p).toString('latin1').replace(/\0/g, '|');
   } catch (e) {
-    if (e instanceof XsError) return e.code;
+    if (e instanceof XsError) return e.errnoName;
     throw e;
   }
 }
@@ -50,7 +50,7 @@ async function guestSession(dom0: XsClient, guest: XsClient, seed: number, ops: 
   // A guest round trip: events queued before it arrive ahead of its reply.
   const drain = async (): Promise<void> => {
     await guest.getDomainPath(0);
-    for (const [path, w] of watches) for (let e = await w.next(0); e; e = await w.next(0)) out.push(`  event ${path}: ${e.path}`);
+    for (const [path, w] of watches) for (let e = await eventWithin(w, 0); e; e = await eventWithin(w, 0)) out.push(`  event ${path}: ${e.path}`);
   };
   for (let i = 0; i < ops; i++) {
     const [who, name] = random() < 0.65 ? [guest, 'G'] : [dom0, 'D'];
@@ -91,7 +91,7 @@ async function guestSession(dom0: XsClient, guest: XsClient, seed: number, ops: 
           out.push(`G WATCH ${path} ok`);
         } catch (e) {
           if (!(e instanceof XsError)) throw e;
-          out.push(`G WATCH ${path} ${e.code}`);
+          out.push(`G WATCH ${path} ${e.errnoName}`);
         }
       }
     } else out.push(`${name} WRITE ${path} => ${await reply(who.request(XsOp.WRITE, Buffer.from(`${path}\0${i}`), 0))}`);
@@ -109,28 +109,19 @@ describe('differential: random guest sessions (permissions, quotas, transactions
   this.timeout(300_000);
   let real: RealXenstored;
   let embedded: EmbeddedXenstored;
-  const clients: XsClient[] = [];
+  let pairs: GuestPairs | undefined;
   let theirs: [XsClient, XsClient];
   let ours: [XsClient, XsClient];
 
   before(async () => {
     real = await startRealXenstored({ args: C_ARGS });
     embedded = new EmbeddedXenstored({ limits: LIMITS });
-    const theirDom0 = new XsClient(await UnixSocketTransport.connect(real.socketPath), { timeoutMs: 5000 });
-    clients.push(theirDom0);
-    const theirGuest = await openGuestXenstore(real, GUEST);
-    clients.push(theirGuest);
-    const ourDom0 = embedded.client();
-    clients.push(ourDom0);
-    await ourDom0.introduce(GUEST, 1, 1);
-    const ourGuest = embedded.client({ domid: GUEST });
-    clients.push(ourGuest);
-    theirs = [theirDom0, theirGuest];
-    ours = [ourDom0, ourGuest];
-    for (const x of [theirDom0, ourDom0]) await prepare(x);
+    pairs = await openGuestPairs(real, embedded, GUEST);
+    ({ theirs, ours } = pairs);
+    for (const x of [theirs[0], ours[0]]) await prepare(x);
   });
   after(async () => {
-    await Promise.all(clients.map((x) => x.close()));
+    await pairs?.close();
     await embedded?.close();
     await real?.stop();
   });

@@ -5,17 +5,14 @@
  * the random sessions of differential.test.ts once found, or a rule next to one.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { XsClient } from '../../lib/xenstore/client.js';
-import { XsOp, type XsPerm } from '../../lib/xenstore/messages.js';
+import { XsError, XsOp, type XsPerm } from '../../lib/xenstore/messages.js';
 import { EmbeddedXenstored } from '../../lib/xenstore/server/embedded.js';
-import { UnixSocketTransport } from '../../lib/xenstore/transport.js';
-import { openGuestXenstore } from '../support/guest-xenstore.js';
-import { startRealXenstored, type RealXenstored } from '../support/real-xenstored.js';
-import { startCliDaemon, type CliDaemon } from './cli-daemon.js';
+import { openGuestPairs, type GuestPairs } from '../support/guest-xenstore.js';
+import { startRealXenstored } from '../support/real-xenstored.js';
+import { useDaemonPair } from './cli-daemon.js';
 import { openSession, payloadOf, txIdOf } from './session-rig.js';
+import { eventWithin } from './watch-wait.js';
 
 /** [connection (0 = A, 1 = B), op, args, inside A's open transaction]. */
 type Step = [k: 0 | 1, op: keyof typeof XsOp, args: string[], inTx?: 'tx'];
@@ -131,7 +128,7 @@ async function guestWatchSession(dom0: XsClient, guest: XsClient): Promise<strin
   // The guest's own round trip: events queued before it arrive ahead of its reply.
   const drain = async (label: string): Promise<void> => {
     await guest.getDomainPath(0);
-    for (let e = await w.next(0); e; e = await w.next(0)) heard.push(`${label}: ${e.path}`);
+    for (let e = await eventWithin(w, 0); e; e = await eventWithin(w, 0)) heard.push(`${label}: ${e.path}`);
     heard.push(`${label} done`);
   };
   await drain('initial');
@@ -170,27 +167,12 @@ async function guestWatchSession(dom0: XsClient, guest: XsClient): Promise<strin
 
 describe('differential: transaction commit watch events, C xenstored 4.17 vs colo-xl xenstored', function () {
   this.timeout(120_000);
-  let real: RealXenstored;
-  let ours: CliDaemon | undefined;
-  let dir: string;
-  let ourSocket: string;
-
-  before(async () => {
-    real = await startRealXenstored();
-    dir = mkdtempSync(join(tmpdir(), 'colo-xl-difftx-'));
-    ourSocket = join(dir, 'socket');
-    ours = await startCliDaemon(ourSocket);
-  });
-  after(async () => {
-    await real?.stop();
-    await ours?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  const pair = useDaemonPair('colo-xl-difftx-');
 
   for (const [name, steps] of Object.entries(sessions)) {
     it(name, async () => {
       const script = [...steps, ...cleanup];
-      const [a, b] = [await runScript(real.socketPath, script), await runScript(ourSocket, script)];
+      const [a, b] = [await runScript(pair.realSocket, script), await runScript(pair.ourSocket, script)];
       // The session must show what it is about: some watch event after the commit.
       assert.ok(a.some((l) => l.includes('WATCH_EVENT')), a.join('\n'));
       assert.deepEqual(b, a);
@@ -204,17 +186,10 @@ describe('differential: which watch events reach an unprivileged guest, C xensto
   it('a guest hears a change it may see by the old, the node’s or the parent’s permissions, and no other', async () => {
     const c = await startRealXenstored();
     const embedded = new EmbeddedXenstored();
-    const clients: XsClient[] = [];
+    let pairs: GuestPairs | undefined;
     try {
-      const theirs = new XsClient(await UnixSocketTransport.connect(c.socketPath), { timeoutMs: 5000 });
-      clients.push(theirs);
-      const theirGuest = await openGuestXenstore(c, GUEST);
-      clients.push(theirGuest);
-      const ours = embedded.client();
-      clients.push(ours);
-      await ours.introduce(GUEST, 1, 1);
-      const ourGuest = embedded.client({ domid: GUEST });
-      clients.push(ourGuest);
+      pairs = await openGuestPairs(c, embedded, GUEST);
+      const [[theirs, theirGuest], [ours, ourGuest]] = [pairs.theirs, pairs.ours];
       for (const x of [theirs, ours]) {
         await x.mkdir('/g');
         await x.setPerms('/g', perms([0, 'none'], [GUEST, 'read']));
@@ -225,7 +200,7 @@ describe('differential: which watch events reach an unprivileged guest, C xensto
       assert.ok(a.includes('write unreadable node, readable parent: /g/hidden'), a.join('\n'));
       assert.deepEqual(b, a);
     } finally {
-      await Promise.all(clients.map((x) => x.close()));
+      await pairs?.close();
       await embedded.close();
       await c.stop();
     }
@@ -282,8 +257,8 @@ describe('differential: how a guest’s transaction ends after a refused change,
         if (op === 'START') tx = Number(reply.replace('|', ''));
         out.push(`${op} ${rel ?? ''} => ${op === 'START' ? 'ok' : reply}`);
       } catch (e) {
-        if (!(e instanceof Error && 'code' in e)) throw e;
-        out.push(`${op} ${rel ?? ''} => ${(e as { code: string }).code}`);
+        if (!(e instanceof XsError)) throw e;
+        out.push(`${op} ${rel ?? ''} => ${e.errnoName}`);
       }
       if (op.startsWith('END')) tx = 0;
     }
@@ -293,24 +268,19 @@ describe('differential: how a guest’s transaction ends after a refused change,
   it('a refused write fails the transaction (ENOMEM); the node quota is checked again at commit (ENOSPC)', async () => {
     const c = await startRealXenstored({ args: ['-E', '5', '-Q', 'transaction-nodes=8'] });
     const embedded = new EmbeddedXenstored({ limits: { nodesPerDomain: 5, transactionNodes: 8 } });
-    const clients: XsClient[] = [];
+    let pairs: GuestPairs | undefined;
     try {
-      const theirs = new XsClient(await UnixSocketTransport.connect(c.socketPath), { timeoutMs: 5000 });
-      clients.push(theirs, await openGuestXenstore(c, GUEST));
-      const ours = embedded.client();
-      clients.push(ours);
-      await ours.introduce(GUEST, 1, 1);
-      clients.push(embedded.client({ domid: GUEST }));
-      for (const x of [theirs, ours]) {
+      pairs = await openGuestPairs(c, embedded, GUEST);
+      for (const x of [pairs.theirs[0], pairs.ours[0]]) {
         await x.mkdir(HOME);
         await x.setPerms(HOME, perms([GUEST, 'none']));
       }
-      const a = await runGuest(clients[1]!);
-      const b = await runGuest(clients[3]!);
+      const a = await runGuest(pairs.theirs[1]);
+      const b = await runGuest(pairs.ours[1]);
       assert.ok(a.includes('END T  => ENOMEM') && a.includes('END T  => ENOSPC'), a.join('\n'));
       assert.deepEqual(b, a);
     } finally {
-      await Promise.all(clients.map((x) => x.close()));
+      await pairs?.close();
       await embedded.close();
       await c.stop();
     }

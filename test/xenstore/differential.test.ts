@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,11 +16,11 @@ import { XsError, XsOp, joinStrings, opName } from '../../lib/xenstore/messages.
 import { PacketParser } from '../../lib/xenstore/parser.js';
 import { serializePacket } from '../../lib/xenstore/serializer.js';
 import { UnixSocketTransport } from '../../lib/xenstore/transport.js';
-import { startRealXenstored, type RealXenstored } from '../support/real-xenstored.js';
 import { requireFile } from '../support/require-tool.js';
-import { startCliDaemon, type CliDaemon } from './cli-daemon.js';
+import { useDaemonPair } from './cli-daemon.js';
 import { openSession, txIdOf } from './session-rig.js';
 import { xorshift32 } from '../support/rng.js';
+import { eventWithin } from './watch-wait.js';
 
 const TEST_XENSTORE = '/usr/lib/xen-4.17/bin/test-xenstore';
 
@@ -124,7 +124,7 @@ async function rawSession(socket: string): Promise<string[]> {
       out.push(`${label} => ${Buffer.isBuffer(v) ? JSON.stringify(v.toString('latin1')) : JSON.stringify(v)}`);
     } catch (e) {
       if (!(e instanceof XsError)) throw e;
-      out.push(`${label} => ${e.code}`);
+      out.push(`${label} => ${e.errnoName}`);
     }
   };
   const raw = (op: number, args: string[], tx = 0): Promise<Buffer> => c.request(op, joinStrings(args), tx);
@@ -136,30 +136,21 @@ async function rawSession(socket: string): Promise<string[]> {
     await rec('start inside unknown tx', () => raw(XsOp.TRANSACTION_START, [''], 4242));
     await rec('bad tx end', async () => raw(XsOp.TRANSACTION_END, ['X'], await txStart()));
     await rec('tx end 0', () => raw(XsOp.TRANSACTION_END, ['T'], 0));
-    await rec('conflict: read then outside write', async () => {
-      const id = await txStart();
-      await raw(XsOp.READ, ['/d/x'], id);
-      await other.write('/d/x', '2');
-      return raw(XsOp.TRANSACTION_END, ['T'], id);
-    });
-    await rec('no conflict: unrelated write', async () => {
-      const id = await txStart();
-      await c.request(XsOp.WRITE, Buffer.from('/d/y\0v'), id);
-      await other.write('/e', '1');
-      return raw(XsOp.TRANSACTION_END, ['T'], id);
-    });
-    await rec('conflict: listed dir gains a child', async () => {
-      const id = await txStart();
-      await raw(XsOp.DIRECTORY, ['/d'], id);
-      await other.write('/d/z', '1');
-      return raw(XsOp.TRANSACTION_END, ['T'], id);
-    });
-    await rec('conflict: both create a parent', async () => {
-      const id = await txStart();
-      await c.request(XsOp.WRITE, Buffer.from('/n/a\0v'), id);
-      await other.write('/n/b', '1');
-      return raw(XsOp.TRANSACTION_END, ['T'], id);
-    });
+    // [label, the transaction's request, what another connection writes meanwhile]
+    const commits: Array<[string, number, string, string]> = [
+      ['conflict: read then outside write', XsOp.READ, '/d/x\0', '/d/x'],
+      ['no conflict: unrelated write', XsOp.WRITE, '/d/y\0v', '/e'],
+      ['conflict: listed dir gains a child', XsOp.DIRECTORY, '/d\0', '/d/z'],
+      ['conflict: both create a parent', XsOp.WRITE, '/n/a\0v', '/n/b'],
+    ];
+    for (const [label, op, payload, theirs] of commits) {
+      await rec(label, async () => {
+        const id = await txStart();
+        await c.request(op, Buffer.from(payload, 'latin1'), id);
+        await other.write(theirs, op === XsOp.READ ? '2' : '1');
+        return raw(XsOp.TRANSACTION_END, ['T'], id);
+      });
+    }
     await rec('tx sees its snapshot', async () => {
       const id = await txStart();
       const before = (await raw(XsOp.READ, ['/d/x'], id)).toString();
@@ -168,7 +159,7 @@ async function rawSession(socket: string): Promise<string[]> {
       await raw(XsOp.TRANSACTION_END, ['F'], id);
       return [before, after];
     });
-    await rec('state', async () => [await c.directory('/d'), await c.directory('/n').catch((e: XsError) => e.code)]);
+    await rec('state', async () => [await c.directory('/d'), await c.directory('/n').catch((e: XsError) => e.errnoName)]);
     await rec('unwatch unknown', () => raw(XsOp.UNWATCH, ['/q', 'nope']));
     await rec('watch twice', async () => {
       await raw(XsOp.WATCH, ['/q', 'dup']);
@@ -179,16 +170,16 @@ async function rawSession(socket: string): Promise<string[]> {
     await rec('watch relative', async () => {
       const w = await c.watch('relw', 'rel');
       await c.write('relw/x', '1');
-      return [await w.next(1000), await w.next(1000)];
+      return [await eventWithin(w, 1000), await eventWithin(w, 1000)];
     });
     await rec('watch rm fires for descendants', async () => {
       await c.write('/r1/r2/r3', 'x');
       const top = await c.watch('/r1', 'top');
       const leaf = await c.watch('/r1/r2/r3', 'leaf');
-      await top.next(1000);
-      await leaf.next(1000);
+      await eventWithin(top, 1000);
+      await eventWithin(leaf, 1000);
       await c.rm('/r1');
-      return [await top.next(1000), await top.next(200), await leaf.next(1000)];
+      return [await eventWithin(top, 1000), await eventWithin(top, 200), await eventWithin(leaf, 1000)];
     });
     await rec('getperms special', () => raw(XsOp.GET_PERMS, ['@introduceDomain']));
     await rec('setperms special', () => raw(XsOp.SET_PERMS, ['@releaseDomain', 'n0', 'r5']));
@@ -328,29 +319,15 @@ function compare(name: string, a: string[], b: string[]): void {
 
 describe('differential: real C xenstored 4.17 vs colo-xl xenstored, same sessions', function () {
   this.timeout(120_000);
-  let real: RealXenstored;
-  let ours: CliDaemon | undefined;
-  let dir: string;
-  let ourSocket: string;
-
-  before(async () => {
+  const pair = useDaemonPair('colo-xl-diff-', () => {
     for (const t of ['xenstore-read', 'xenstore-write', 'xenstore-ls', 'xenstore-rm', 'xenstore-exists', 'xenstore-chmod', 'xenstore-watch', 'xenstore-list']) {
       requireFile(`/usr/bin/${t}`, 'xenstore-utils');
     }
     requireFile(TEST_XENSTORE, 'xen-utils-4.17');
-    real = await startRealXenstored();
-    dir = mkdtempSync(join(tmpdir(), 'colo-xl-diff-'));
-    ourSocket = join(dir, 'socket');
-    ours = await startCliDaemon(ourSocket);
-  });
-  after(async () => {
-    await real?.stop();
-    await ours?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('Debian’s xenstore-* tools print the same, byte for byte', async () => {
-    const [a, b] = [await toolSession(real.socketPath), await toolSession(ourSocket)];
+    const [a, b] = [await toolSession(pair.realSocket), await toolSession(pair.ourSocket)];
     compare('xenstore-* tool session', a, b);
   });
 
@@ -359,19 +336,19 @@ describe('differential: real C xenstored 4.17 vs colo-xl xenstored, same session
       const text = await run(socket, [TEST_XENSTORE, '-i', '3']);
       return text.split('\n').map((l) => l.replace(/\d+ ns/g, 'N ns'));
     };
-    const [a, b] = [await verdicts(real.socketPath), await verdicts(ourSocket)];
+    const [a, b] = [await verdicts(pair.realSocket), await verdicts(pair.ourSocket)];
     assert.ok(a.some((l) => l.startsWith('ta err')) && a.at(-2) === '[exit 0]', a.join('\n'));
     compare('test-xenstore', a, b);
   });
 
   it('a raw-protocol session (errors, conflicting transactions, watches, domains) answers the same', async () => {
-    const [a, b] = [await rawSession(real.socketPath), await rawSession(ourSocket)];
+    const [a, b] = [await rawSession(pair.realSocket), await rawSession(pair.ourSocket)];
     compare('raw protocol session', a, b);
   });
 
   /** Runs one seeded session on both daemons; returns [identical, total] reply packets. */
   const randomOnBoth = async (seed: number): Promise<[number, number]> => {
-    const [a, b] = [await randomSession(real.socketPath, seed, 150), await randomSession(ourSocket, seed, 150)];
+    const [a, b] = [await randomSession(pair.realSocket, seed, 150), await randomSession(pair.ourSocket, seed, 150)];
     const replies = (t: string[]): string[] => t.filter((l) => !l.includes(' > '));
     const [ra, rb] = [replies(a), replies(b)];
     if (a.join('\n') !== b.join('\n')) {
@@ -406,7 +383,7 @@ describe('differential: real C xenstored 4.17 vs colo-xl xenstored, same session
   }
 
   it('watch events and replies arrive in the same order (events before the reply of the change)', async () => {
-    const [a, b] = [await orderSession(real.socketPath), await orderSession(ourSocket)];
+    const [a, b] = [await orderSession(pair.realSocket), await orderSession(pair.ourSocket)];
     assert.ok(a.length >= 20, a.join('\n'));
     compare('packet order session', a, b);
   });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { XsClient } from '../../lib/xenstore/client.js';
 import { XsError } from '../../lib/xenstore/messages.js';
 import { openXenstore } from '../../lib/xenstore/open.js';
+import { EmbeddedStores } from '../../lib/xenstore/server/stores.js';
 import { EmbeddedXenstored } from '../../lib/xenstore/server/embedded.js';
 import { StateLockedError } from '../../lib/xenstore/server/lock.js';
 import { UnixSocketTransport } from '../../lib/xenstore/transport.js';
@@ -104,7 +105,7 @@ describe('embedded xenstored durability (--state) and the colo-xl xenstored comm
           await c.write(`/plain/${i}`, `${i}`);
           acked = i;
         } catch (e) {
-          if (e instanceof XsError && e.code === 'ECONNRESET') return;
+          if (e instanceof XsError && e.errnoName === 'ECONNRESET') return;
           throw e;
         }
       }
@@ -144,11 +145,12 @@ describe('embedded xenstored durability (--state) and the colo-xl xenstored comm
     // openXenstore waits for the owner instead of failing.
     setTimeout(() => void first.close(), 150);
     const t0 = Date.now();
-    const waited = await openXenstore({ mode: 'embedded', statePath: state });
+    const stores = new EmbeddedStores();
+    const waited = await openXenstore({ mode: 'embedded', stores, statePath: state });
     assert.ok(Date.now() - t0 >= 100);
     assert.equal(await waited.read('/owner'), 'first');
-    // A second client in the same process shares the store; the lock goes with the last one.
-    const shared = await openXenstore({ mode: 'embedded', statePath: state });
+    // A second client through the same owner shares the store; the lock goes with the last one.
+    const shared = await openXenstore({ mode: 'embedded', stores, statePath: state });
     await waited.close();
     assert.ok(existsSync(`${state}.lock`));
     await shared.close();
@@ -158,7 +160,7 @@ describe('embedded xenstored durability (--state) and the colo-xl xenstored comm
     const after = new EmbeddedXenstored({ statePath: state });
     await after.close();
     // 'memory' is private and starts empty.
-    const mem = await openXenstore({ mode: 'memory' });
+    const mem = await openXenstore({ mode: 'memory', stores: new EmbeddedStores() });
     assert.equal(mem.kind, 'embedded');
     assert.equal(await mem.exists('/owner'), false);
     await mem.close();
@@ -168,18 +170,18 @@ describe('embedded xenstored durability (--state) and the colo-xl xenstored comm
     // an empty host root: no /proc/xen, no hypervisor in sysfs, no xenbus device
     mkdirSync(join(dir, 'host'), { recursive: true });
     const env = { XDG_STATE_HOME: join(dir, 'state'), XENSTORED_PATH: join(dir, 'no-such-socket'), COLO_XL_HOST_ROOT: join(dir, 'host') };
-    const emb = await openXenstore({ env, mode: 'auto' });
+    const emb = await openXenstore({ env, mode: 'auto', stores: new EmbeddedStores() });
     assert.equal(emb.kind, 'embedded');
     await emb.write('/colo/x', '1');
     await emb.close();
     assert.ok(readFileSync(join(dir, 'state', 'colo-xl', 'xenstore.journal'), 'utf8').includes('/colo/x'));
-    const again = await openXenstore({ env, mode: 'auto' });
+    const again = await openXenstore({ env, mode: 'auto', stores: new EmbeddedStores() });
     assert.equal(await again.read('/colo/x'), '1');
     await again.close();
 
     const real = await startRealXenstored();
     try {
-      const live = await openXenstore({ env: { ...env, XENSTORED_PATH: real.socketPath }, mode: 'auto' });
+      const live = await openXenstore({ env: { ...env, XENSTORED_PATH: real.socketPath }, mode: 'auto', stores: new EmbeddedStores() });
       assert.equal(live.kind, 'socket');
       assert.equal(await live.exists('/colo/x'), false);
       assert.deepEqual(await live.directory('/tool'), ['xenstored']);

@@ -9,6 +9,18 @@ import { clientSuite } from './suite.js';
 
 const LIB = '/usr/lib/x86_64-linux-gnu/libxenstore.so.4';
 
+/** xs_open with XENSTORED_PATH set to `socket` for the call: the test's env, not the library's. */
+function openAt(socket: string): LibxenstoreClient {
+  const saved = process.env.XENSTORED_PATH;
+  process.env.XENSTORED_PATH = socket;
+  try {
+    return LibxenstoreClient.open();
+  } finally {
+    if (saved === undefined) delete process.env.XENSTORED_PATH;
+    else process.env.XENSTORED_PATH = saved;
+  }
+}
+
 describe('libxenstore.so.4 via koffi, same suite, against Xen 4.17 C xenstored', function () {
   this.timeout(30_000);
   let real: RealXenstored;
@@ -17,7 +29,7 @@ describe('libxenstore.so.4 via koffi, same suite, against Xen 4.17 C xenstored',
     real = await startRealXenstored();
   });
   after(async () => real?.stop());
-  clientSuite(() => ({ connect: async () => LibxenstoreClient.open({ socketPath: real.socketPath }) }));
+  clientSuite(() => ({ connect: async () => openAt(real.socketPath) }));
 });
 
 describe('libxenstore.so.4 via koffi, same suite, against colo-xl xenstored', function () {
@@ -36,5 +48,5 @@ describe('libxenstore.so.4 via koffi, same suite, against colo-xl xenstored', fu
     await daemon?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
-  clientSuite(() => ({ connect: async () => LibxenstoreClient.open({ socketPath: socket }) }));
+  clientSuite(() => ({ connect: async () => openAt(socket) }));
 });

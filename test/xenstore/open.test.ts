@@ -16,6 +16,7 @@ import { main as cliMain } from '../../cli/main.js';
 import { openCliXenstore } from '../../cli/libxl-session.js';
 import type { CliContext } from '../../cli/command.js';
 import { defaultStatePath, openXenstore, xenPresence, XenstoreUnavailableError } from '../../lib/xenstore/open.js';
+import { EmbeddedStores } from '../../lib/xenstore/server/stores.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -82,7 +83,7 @@ describe('openXenstore: the daemon, or (CLI, no Xen here) the embedded store, ne
 
   it("'auto' on a Xen host fails instead of falling back, saying what showed Xen", async () => {
     let fellBack = false;
-    const e = await rejection(openXenstore({ env, mode: 'auto', hostRoot: xen, onEmbeddedFallback: () => (fellBack = true) }));
+    const e = await rejection(openXenstore({ env, mode: 'auto', stores: new EmbeddedStores(), hostRoot: xen, onEmbeddedFallback: () => (fellBack = true) }));
     assert.equal(e.xen, '/proc/xen exists');
     assert.equal(
       e.message,
@@ -96,7 +97,7 @@ describe('openXenstore: the daemon, or (CLI, no Xen here) the embedded store, ne
   it('a xenbus path that is not a character device is named as such', async () => {
     mkdirSync(join(xen, 'dev', 'xen'), { recursive: true });
     writeFileSync(join(xen, 'dev', 'xen', 'xenbus'), '');
-    const e = await rejection(openXenstore({ env, mode: 'auto', hostRoot: xen }));
+    const e = await rejection(openXenstore({ env, mode: 'auto', stores: new EmbeddedStores(), hostRoot: xen }));
     assert.deepEqual(e.attempts[1], { via: 'xenbus', path: join(xen, 'dev/xen/xenbus'), code: 'ENODEV', reason: 'not a character device' });
   });
 
@@ -105,11 +106,11 @@ describe('openXenstore: the daemon, or (CLI, no Xen here) the embedded store, ne
     const server = await silentSocket(sock);
     try {
       const hung = { ...env, XENSTORED_PATH: sock };
-      const e = await rejection(openXenstore({ env: hung, mode: 'auto', hostRoot: xen, probeTimeoutMs: 300 }));
+      const e = await rejection(openXenstore({ env: hung, mode: 'auto', stores: new EmbeddedStores(), hostRoot: xen, probeTimeoutMs: 300 }));
       assert.deepEqual(e.attempts[0], { via: 'socket', path: sock, code: 'ETIMEDOUT', reason: 'no answer within 300 ms' });
       // where no Xen is present, the CLI's choice falls back, and is told where the store is
       let told: string | undefined;
-      const xs = await openXenstore({ env: hung, mode: 'auto', hostRoot: plain, probeTimeoutMs: 300, onEmbeddedFallback: (p) => (told = p) });
+      const xs = await openXenstore({ env: hung, mode: 'auto', stores: new EmbeddedStores(), hostRoot: plain, probeTimeoutMs: 300, onEmbeddedFallback: (p) => (told = p) });
       assert.equal(xs.kind, 'embedded');
       assert.equal(told, journal);
       await xs.close();

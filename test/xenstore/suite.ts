@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import type { Xenstore, XsWatch, WatchEvent } from '../../lib/xenstore/api.js';
 import { XsError, XsTransactionConflict } from '../../lib/xenstore/messages.js';
+import { eventWithin } from './watch-wait.js';
 
 export interface SuiteTarget {
   /** A fresh connected client; the suite closes it. */
@@ -12,7 +13,7 @@ export interface SuiteTarget {
 }
 
 async function nextEvent(w: XsWatch, ms = 2000): Promise<WatchEvent | 'timeout'> {
-  return (await w.next(ms)) ?? 'timeout';
+  return (await eventWithin(w, ms)) ?? 'timeout';
 }
 
 /** 'ok', or the errno name a xenstore request failed with. */
@@ -21,7 +22,7 @@ export async function code(p: Promise<unknown>): Promise<string> {
     await p;
     return 'ok';
   } catch (e) {
-    if (e instanceof XsError) return e.code;
+    if (e instanceof XsError) return e.errnoName;
     throw e;
   }
 }
@@ -69,7 +70,7 @@ export function clientSuite(target: () => SuiteTarget): void {
   it('reports typed errors carrying errno name, op and path', async () => {
     const err = await xs.read(`${base}/nothing`).catch((e: unknown) => e);
     assert.ok(err instanceof XsError);
-    assert.equal(err.code, 'ENOENT');
+    assert.equal(err.errnoName, 'ENOENT');
     assert.equal(err.op, 'READ');
     assert.equal(err.path, `${base}/nothing`);
     assert.equal(err.errno, 2);
@@ -141,7 +142,7 @@ export function clientSuite(target: () => SuiteTarget): void {
       }, { attempts: 3 })
       .catch((e: unknown) => e);
     assert.ok(err instanceof XsTransactionConflict, String(err));
-    assert.equal(err.code, 'EAGAIN');
+    assert.equal(err.errnoName, 'EAGAIN');
     assert.equal(runs, 3);
     assert.equal(await xs.read(`${base}/counter`), 'changed-3');
   });

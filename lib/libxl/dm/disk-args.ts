@@ -2,7 +2,7 @@
  * The disk part of libxl__build_device_model_args_new (libxl_dm.c, Xen 4.17) for HVM guests
  * with a local qemu-xen: the early SCSI controller, then per disk (in config order) the IDE,
  * SCSI, AHCI and CD-ROM arguments with the COLO primary (quorum) and secondary (replication)
- * variants. Disks must have been through libxl__device_disk_setdefault (disk-backend.ts).
+ * variants. Disks must have been through libxl__device_disk_setdefault (lib/libxl/disk.ts).
  *
  * Two departures from libxl, both invisible for ordinary input: values are escaped for QEMU's
  * option syntax (a comma in a path can no longer add options; ids that QEMU cannot take are
@@ -12,7 +12,7 @@
 import type { DeviceDisk, DiskFormat } from '../types/disk.js';
 import { ERROR_INVAL, LibxlError } from '../errors.js';
 import { qemuId, qemuPath } from './qemu-opts.js';
-import { diskDevNumber } from '../devnum.js';
+import { deviceDiskDevNumber } from '../devnum.js';
 
 export type ColoMode = 'none' | 'primary' | 'secondary';
 
@@ -66,19 +66,9 @@ export function coloTopIds(disks: readonly DeviceDisk[]): Map<number, string> {
     .map((d, i) => ({ d, i }))
     .filter(({ d }) => !d.is_cdrom && diskColoMode(d) === 'secondary');
   secondaries.forEach(({ d, i }, n) => {
-    ids.set(i, n === 0 ? LIBXL_TOP_ID : `${LIBXL_TOP_ID}-${dmDiskNumber(d.vdev ?? '').devid}`);
+    ids.set(i, n === 0 ? LIBXL_TOP_ID : `${LIBXL_TOP_ID}-${deviceDiskDevNumber(d.vdev ?? '', true).devid}`);
   });
   return ids;
-}
-
-/**
- * libxl__device_disk_dev_number as the device model calls it (asking for disk and partition): a
- * bare device number then gives -1, since it says nothing about the disk index.
- */
-export function dmDiskNumber(vdev: string): { devid: number; disk: number } {
-  const n = diskDevNumber(vdev);
-  if (n.disk === -1 && n.partition === -1) return { devid: -1, disk: -1 };
-  return { devid: n.devid, disk: n.disk };
 }
 
 function str(v: string | null): string {
@@ -147,7 +137,7 @@ export function buildDiskArgs(disks: readonly DeviceDisk[], opts: DiskArgsOption
   if (opts.hdtype === 'ahci') args.push('-device', 'ahci,id=ahci0');
   disks.forEach((d, i) => {
     const vdev = str(d.vdev);
-    const { devid, disk } = dmDiskNumber(vdev);
+    const { devid, disk } = deviceDiskDevNumber(vdev, true);
     if (devid === -1) return warn(`unable to determine disk number for ${vdev}`);
     const format = d.backend === 'qdisk' ? qemuDiskFormatString(d.format) : 'raw';
     let target: string | null = null;

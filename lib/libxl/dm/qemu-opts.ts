@@ -4,11 +4,12 @@
  * own escape is a doubled comma; ids cannot contain one at all, so those are refused instead.
  * Values without commas come out unchanged, keeping libxl's exact strings.
  */
+import { ColoXlError } from '../../errors.js';
 
-export class QemuOptionError extends Error {
+/** A value QEMU could not take as the one path or id it is meant to be. */
+export class QemuOptionError extends ColoXlError {
   constructor(message: string) {
-    super(message);
-    this.name = 'QemuOptionError';
+    super('LIBXL_QEMU_OPTION', message);
   }
 }
 

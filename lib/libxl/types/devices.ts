@@ -1,11 +1,11 @@
 /**
  * The devices of libxl_domain_config that xl.cfg lists fill besides disks (Xen 4.17
- * libxl_types.idl): libxl_device_nic, _vfb, _vkb, _channel, _usbctrl, _usbdev, with their IDL
- * defaults.
+ * libxl_types.idl): libxl_device_nic, _vfb, _vkb, _channel, _usbctrl, _usbdev, _p9, _vtpm,
+ * _pvcallsif, with their IDL defaults.
  */
 
 import type { Defbool } from './disk.js';
-import { sdlInfoInit, vncInfoInit, type SdlInfo, type VncInfo } from './domain-config.js';
+import { sdlInfoInit, vncInfoInit, type SdlInfo, type VncInfo } from './display.js';
 
 /** The string fields of libxl_device_nic from `gatewaydev` on, in IDL order (the COLO ones included). */
 export const NIC_TAIL_FIELDS = [
@@ -58,6 +58,24 @@ export interface DeviceVfb {
 }
 
 export interface DeviceVkb {
+  devid: number;
+}
+
+export interface DeviceP9 {
+  backend_domname: string | null;
+  tag: string | null;
+  path: string | null;
+  security_model: string | null;
+}
+
+export interface DeviceVtpm {
+  backend_domname: string | null;
+  devid: number;
+  uuid: string | null;
+}
+
+export interface DevicePvcallsif {
+  backend_domname: string | null;
   devid: number;
 }
 

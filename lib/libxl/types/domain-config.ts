@@ -6,8 +6,8 @@
  */
 
 import type { Defbool, DeviceDisk } from './disk.js';
-import type { DeviceP9, DevicePvcallsif, DeviceVtpm } from '../../xl/pvdevices.js';
-import type { DeviceChannel, DeviceNic, DeviceUsbctrl, DeviceUsbdev, DeviceVfb, DeviceVkb } from './devices.js';
+import type { DeviceChannel, DeviceNic, DeviceP9, DevicePvcallsif, DeviceUsbctrl, DeviceUsbdev, DeviceVfb, DeviceVkb, DeviceVtpm } from './devices.js';
+import { sdlInfoInit, vncInfoInit, type SdlInfo, type VncInfo } from './display.js';
 
 export type DomainType = 'invalid' | 'hvm' | 'pv' | 'pvh';
 
@@ -41,21 +41,6 @@ export interface CreateInfo {
   /** libxl_passthrough; 'default' is the IDL default. */
   passthrough: string;
   xend_suspend_evtchn_compat: Defbool;
-}
-
-export interface VncInfo {
-  enable: Defbool;
-  listen: string | null;
-  passwd: string | null;
-  display: number;
-  findunused: Defbool;
-}
-
-export interface SdlInfo {
-  enable: Defbool;
-  opengl: Defbool;
-  display: string | null;
-  xauthority: string | null;
 }
 
 export interface SpiceInfo {
@@ -232,9 +217,6 @@ export interface DomainConfig {
 }
 
 export const NIL_UUID = '00000000-0000-0000-0000-000000000000';
-
-export const vncInfoInit = (): VncInfo => ({ enable: null, listen: null, passwd: null, display: 0, findunused: null });
-export const sdlInfoInit = (): SdlInfo => ({ enable: null, opengl: null, display: null, xauthority: null });
 
 function hvmInit(): HvmBuildInfo {
   return {

@@ -1,12 +1,6 @@
 /** Argument parsing the way C xenstored's handlers do it. */
 import { XsError, type Packet } from '../messages.js';
 
-/** C's atoi: optional blanks and sign, then leading digits; anything else counts as 0. */
-export function atoi(s: string): number {
-  const m = /^\s*([+-]?\d+)/.exec(s);
-  return m ? Number.parseInt(m[1]!, 10) | 0 : 0;
-}
-
 /** Exactly one NUL-terminated string and nothing after it (C's onearg), else EINVAL. */
 export function oneArg(p: Packet, op: string): string {
   const nul = p.payload.indexOf(0);

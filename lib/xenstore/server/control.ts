@@ -1,7 +1,17 @@
 import { XsError, joinStrings } from '../messages.js';
-import { atoi } from './args.js';
-import type { XenstoreCore } from './core.js';
+import { atoi } from '../../util/cstr.js';
 import type { Limits } from './ops.js';
+import type { NodeStore } from './tree.js';
+
+/**
+ * What the control commands see of the daemon (XenstoreCore has it): its limits, which
+ * `quota set` changes, the store `check` checks, and a domain's usage.
+ */
+export interface ControlTarget {
+  readonly limits: Limits;
+  readonly store: Pick<NodeStore, 'check'>;
+  domainUsage(domid: number): { domid: number; nodes: number; watches: number; transactions: number; outstanding: number; memory: number } | undefined;
+}
 
 type Quota = readonly [name: string, key: keyof Limits, descr: string];
 
@@ -20,7 +30,7 @@ const HARD_QUOTAS: readonly Quota[] = [
 const SOFT_QUOTAS: readonly Quota[] = [['memory', 'memorySoft', 'Total Xenstore memory per domain (warning level)']];
 
 // do_control_quota: show the settings, "set <name> <value>", or one domain's usage
-function quota(core: XenstoreCore, rest: string[], table: readonly Quota[]): Buffer {
+function quota(core: ControlTarget, rest: string[], table: readonly Quota[]): Buffer {
   if (rest.length === 0) {
     const rows = table.map(([n, k, d]) => `${n.padEnd(17)}: ${String(core.limits[k]).padStart(8)} ${d}\n`);
     return joinStrings([`Quota settings:\n${rows.join('')}`]);
@@ -53,7 +63,7 @@ const HELP = [
 ];
 
 // do_control (xenstored_control.c), the commands that make sense for the embedded daemon
-export function controlCommand(core: XenstoreCore, args: string[]): Buffer {
+export function controlCommand(core: ControlTarget, args: string[]): Buffer {
   const [cmd, ...rest] = args;
   switch (cmd) {
     case 'help':

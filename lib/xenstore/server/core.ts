@@ -23,7 +23,8 @@ import {
 import { ServerConnection, type PacketSink } from './connection.js';
 import { controlCommand } from './control.js';
 import { DomainTable } from './domains.js';
-import { atoi, oneArg, splitBinary } from './args.js';
+import { atoi } from '../../util/cstr.js';
+import { oneArg, splitBinary } from './args.js';
 import { checkCommit } from './commit.js';
 import { commitEvents, fireSpecialWatch, fireWatches, sendWatchEvent } from './watches.js';
 import {
@@ -136,8 +137,8 @@ export class XenstoreCore {
     try {
       reply = this.dispatch(c, p, after);
     } catch (e) {
-      if (!(e instanceof XsError) || e.code === 'ETIMEDOUT' || e.code === 'ECONNRESET') throw e;
-      c.reply({ type: XsOp.ERROR, reqId: p.reqId, txId: p.txId, payload: joinStrings([e.code]) });
+      if (!(e instanceof XsError) || e.errnoName === 'ECONNRESET') throw e;
+      c.reply({ type: XsOp.ERROR, reqId: p.reqId, txId: p.txId, payload: joinStrings([e.errnoName]) });
       return;
     }
     if (reply.length > PAYLOAD_MAX) {

@@ -1,7 +1,14 @@
+/**
+ * The embedded xenstored: a XenstoreCore, optionally durable (a journal under a pid lock),
+ * reachable by in-process clients and over Unix sockets, in the manner of C xenstored's main().
+ * @module
+ */
+import { asyncDispose } from '../../util/dispose.js';
+import { scopedLogger, silentLogger, type Logger } from '../../util/log.js';
+import type { PidLock } from '../../util/pid-lock.js';
 import { XsClient, type ClientOptions } from '../client.js';
 import { XenstoreCore, type CoreOptions } from './core.js';
 import { InProcessTransport } from './inprocess.js';
-import type { PidLock } from '../../util/pid-lock.js';
 import { StateLock } from './lock.js';
 import { FileJournal } from './persist.js';
 import { XenstoreSocketServer } from './socket-server.js';
@@ -9,6 +16,8 @@ import { XenstoreSocketServer } from './socket-server.js';
 export interface EmbeddedOptions extends Omit<CoreOptions, 'store' | 'journal'> {
   /** Journal file; without it the store lives in memory only. */
   statePath?: string;
+  /** Where the daemon reports dropped connections and what it serves; scoped `xenstored <path>`. */
+  logger?: Logger;
 }
 
 /** The embedded xenstored: a core, optionally durable, reachable in-process or over a socket. */
@@ -16,10 +25,12 @@ export class EmbeddedXenstored {
   readonly core: XenstoreCore;
   readonly journal: FileJournal | undefined;
   private readonly lock: PidLock | undefined;
+  private readonly log: Logger;
   private servers: XenstoreSocketServer[] = [];
 
   /** With a statePath, takes its lock first (StateLockedError if another process has it). */
   constructor(opts: EmbeddedOptions = {}) {
+    this.log = opts.logger ? scopedLogger(opts.logger, `xenstored ${opts.statePath ?? 'memory'}`) : silentLogger;
     if (opts.statePath) {
       this.lock = StateLock.acquire(opts.statePath);
       try {
@@ -38,8 +49,11 @@ export class EmbeddedXenstored {
   }
 
   async listen(socketPath: string): Promise<XenstoreSocketServer> {
-    const s = await XenstoreSocketServer.listen(this.core, socketPath);
+    const s = await XenstoreSocketServer.listen(this.core, socketPath, {
+      onDrop: (reason) => this.log.warn('connection dropped', { socket: socketPath, reason }),
+    });
     this.servers.push(s);
+    this.log.info('listening', { socket: socketPath });
     return s;
   }
 
@@ -48,5 +62,9 @@ export class EmbeddedXenstored {
     this.servers = [];
     this.journal?.close();
     this.lock?.release();
+  }
+
+  [asyncDispose](): Promise<void> {
+    return this.close();
   }
 }

@@ -5,6 +5,7 @@
  * of thousands of children costs a few bytes, not the whole list. Replay applies records to a
  * mutable tree, so a long run of appends to one child list stays linear.
  */
+import { ColoXlError } from '../../errors.js';
 import { XsError, formatPerm, parsePerm } from '../messages.js';
 import { NodeStore, childPath, type XsNode } from './tree.js';
 
@@ -25,14 +26,14 @@ export type Change = [path: string, record: NodeRecord | null];
 const EMPTY = Buffer.alloc(0);
 const ROOT_PERMS: XsNode['perms'] = [{ domid: 0, access: 'none' }];
 
-export class JournalFormatError extends Error {
+/** A journal line that is not a colo-xl xenstore record (code XS_JOURNAL_FORMAT). */
+export class JournalFormatError extends ColoXlError {
   constructor(
     readonly file: string,
     readonly line: number,
     detail: string,
   ) {
-    super(`${file}:${line}: ${detail}`);
-    this.name = 'JournalFormatError';
+    super('XS_JOURNAL_FORMAT', `${file}:${line}: ${detail}`);
   }
 }
 

@@ -1,16 +1,17 @@
+import { ColoXlError } from '../../errors.js';
 import { PidLock } from '../../util/pid-lock.js';
 
-/** Another live process holds the embedded store's journal. */
-export class StateLockedError extends Error {
+/** Another live process (or this one, through another owner) holds the embedded store's journal. */
+export class StateLockedError extends ColoXlError {
   constructor(
     readonly statePath: string,
     readonly pid: number,
   ) {
     super(
+      'XS_STATE_LOCKED',
       `xenstore state ${statePath} is in use by process ${pid}` +
         ' (for several colo-xl processes at once, serve it with `colo-xl xenstored --state FILE` and set XENSTORED_PATH)',
     );
-    this.name = 'StateLockedError';
   }
 }
 

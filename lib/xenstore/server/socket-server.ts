@@ -1,5 +1,6 @@
 import { chmodSync, existsSync, lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
+import { asyncDispose } from '../../util/dispose.js';
 import type { Packet } from '../messages.js';
 import { PacketParser } from '../parser.js';
 import { serializePacket } from '../serializer.js';
@@ -130,5 +131,9 @@ export class XenstoreSocketServer {
     } catch {
       // already gone
     }
+  }
+
+  [asyncDispose](): Promise<void> {
+    return this.close();
   }
 }

@@ -7,6 +7,7 @@
  * Reports go through a callback so that they interleave with the parser's syntax errors exactly as
  * libxlu prints them: the scanner runs only when the parser asks for a look-ahead token.
  */
+import { strtoul } from '../../util/cstr.js';
 
 export type TokenKind = 'IDENT' | 'NUMBER' | 'STRING' | 'NEWLINE' | ',' | '[' | ']' | '+=' | '=' | ';' | '$end';
 
@@ -237,23 +238,6 @@ const SIMPLE_ESCAPES: Record<string, string> = {
   '"': '"', "'": "'", '\\': '\\', a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v',
 };
 
-/** strtoul(numbuf, &ep, base) on a short buffer: how many characters it consumed. */
-function strtoulLength(buf: string, base: number): number {
-  let i = 0;
-  while (i < buf.length && ' \t\n\v\f\r'.includes(buf[i]!)) i++;
-  if (buf[i] === '+' || buf[i] === '-') i++;
-  if (base === 16 && buf[i] === '0' && (buf[i + 1] === 'x' || buf[i + 1] === 'X') && isDigit(buf[i + 2], 16)) i += 2;
-  const start = i;
-  while (i < buf.length && isDigit(buf[i], base)) i++;
-  return i === start ? 0 : i;
-}
-
-function isDigit(c: string | undefined, base: number): boolean {
-  if (c === undefined) return false;
-  const v = parseInt(c, 36);
-  return !Number.isNaN(v) && v < base;
-}
-
 // xlu__cfgl_dequote. Faithful to 4.17, bugs included: numeric escapes are parsed (hex always
 // fails, "octal" is read in base 10 after its first digit) but never stored.
 function dequote(ctx: CfgParseContext, src: string): string | null {
@@ -279,7 +263,7 @@ function dequote(ctx: CfgParseContext, src: string): string | null {
       const minlen = hex ? 2 : 1;
       // strncpy stops at the string's NUL, which libxlu's buffer has right after the closing quote.
       const numbuf = src.slice(p, Math.min(p + maxlen, src.length));
-      const used = strtoulLength(numbuf, hex ? 16 : 10);
+      const used = strtoul(numbuf, hex ? 16 : 10).end;
       if (used <= minlen) {
         ctx.lexicalError(
           `invalid digit after backslash ${hex ? 'hex' : 'octal'}numerical character escape in quoted string`,

@@ -4,6 +4,7 @@
  * report text, line numbers and recovery match Xen 4.17 exactly.
  */
 
+import { InternalError } from '../../errors.js';
 import { nearley } from '../../util/cjs.js';
 import grammar from '../../../grammar/xlcfg.js';
 import { CfgParseContext, CfgScanner, type CfgToken } from './lexer.js';
@@ -50,7 +51,7 @@ function parseClean(data: string, source: string): Assignment[] | null {
   } catch {
     return null;
   }
-  if (parser.results.length > 1) throw new Error(`xl.cfg grammar is ambiguous (${parser.results.length} parses)`);
+  if (parser.results.length > 1) throw new InternalError(`xl.cfg grammar is ambiguous (${parser.results.length} parses)`);
   return parser.results.length === 1 ? snocToArray(parser.results[0] as Snoc<Assignment>) : null;
 }
 

@@ -3,6 +3,7 @@
  * which print the same warnings to the report stream as libxlu_cfg.c does.
  */
 
+import { strtol } from '../../util/cstr.js';
 import { CfgParseContext, EINVAL } from './lexer.js';
 
 export type CfgValue =
@@ -88,12 +89,15 @@ export class XluConfig {
     return [...new Set(this.inOrder.map((s) => s.name))];
   }
 
-  private findAtom(name: string, dontWarn: boolean): CfgSetting | number {
+  // find_atom, and xlu_cfg_get_list's own check: the setting, ESRCH, or (warned) EINVAL when
+  // it is a list where a single value is wanted or the other way round
+  private findKind(name: string, kind: 'string' | 'list', dontWarn: boolean): CfgSetting | number {
     const set = this.find(name);
     if (!set) return ESRCH;
-    if (set.value.kind !== 'string') {
+    if (set.value.kind !== kind) {
       if (!dontWarn) {
-        this.report(`${this.source}:${set.line}: warning: parameter \`${name}' is a list but should be a single value\n`);
+        const [is, want] = kind === 'string' ? ['a list', 'a single value'] : ['a single value', 'a list'];
+        this.report(`${this.source}:${set.line}: warning: parameter \`${name}' is ${is} but should be ${want}\n`);
       }
       return EINVAL;
     }
@@ -102,13 +106,13 @@ export class XluConfig {
 
   // xlu_cfg_get_string
   getString(name: string, dontWarn = false): string | number {
-    const set = this.findAtom(name, dontWarn);
+    const set = this.findKind(name, 'string', dontWarn);
     return typeof set === 'number' ? set : (set.value as { value: string }).value;
   }
 
   // xlu_cfg_get_bounded_long
   getBoundedLong(name: string, min: bigint, max: bigint, dontWarn = false): { value: bigint } | number {
-    const set = this.findAtom(name, dontWarn);
+    const set = this.findKind(name, 'string', dontWarn);
     if (typeof set === 'number') return set;
     const w = (msg: string): void => {
       if (!dontWarn) this.report(`${this.source}:${set.line}: warning: ${msg}\n`);
@@ -118,7 +122,7 @@ export class XluConfig {
       return EINVAL;
     }
     const str = (set.value as { value: string }).value;
-    const r = strtol(str);
+    const r = strtol(str, 0);
     if (r.erange) {
       w(`parameter \`${name}' could not be parsed as a number: Numerical result out of range`);
       return ERANGE;
@@ -151,15 +155,8 @@ export class XluConfig {
 
   // xlu_cfg_get_list
   getList(name: string, dontWarn = false): CfgValue[] | number {
-    const set = this.find(name);
-    if (!set) return ESRCH;
-    if (set.value.kind !== 'list') {
-      if (!dontWarn) {
-        this.report(`${this.source}:${set.line}: warning: parameter \`${name}' is a single value but should be a list\n`);
-      }
-      return EINVAL;
-    }
-    return set.value.values;
+    const set = this.findKind(name, 'list', dontWarn);
+    return typeof set === 'number' ? set : (set.value as { values: CfgValue[] }).values;
   }
 
   // xlu_cfg_get_list_as_string_list: non-string items become NULL.
@@ -175,35 +172,3 @@ export function listItem(list: CfgValue[], i: number): string | null {
   return v && v.kind === 'string' ? v.value : null;
 }
 
-/** strtol(s, &ep, 0) on glibc/LP64. `end` is the index ep points to (0 when nothing converted). */
-export function strtol(s: string): { value: bigint; end: number; erange: boolean } {
-  let i = 0;
-  while (i < s.length && ' \t\n\v\f\r'.includes(s[i]!)) i++;
-  let neg = false;
-  if (s[i] === '+' || s[i] === '-') {
-    neg = s[i] === '-';
-    i++;
-  }
-  let base = 10;
-  if (s[i] === '0' && (s[i + 1] === 'x' || s[i + 1] === 'X') && /[0-9a-fA-F]/.test(s[i + 2] ?? '')) {
-    base = 16;
-    i += 2;
-  } else if (s[i] === '0') {
-    base = 8;
-  }
-  const start = i;
-  let v = 0n;
-  for (; i < s.length; i++) {
-    const d = parseInt(s[i]!, 36);
-    if (Number.isNaN(d) || d >= base) break;
-    v = v * BigInt(base) + BigInt(d);
-  }
-  if (i === start) {
-    // "0x" without a hex digit, or "0": the 0 itself was converted.
-    return { value: 0n, end: 0, erange: false };
-  }
-  if (neg) v = -v;
-  if (v > LONG_MAX) return { value: LONG_MAX, end: i, erange: true };
-  if (v < LONG_MIN) return { value: LONG_MIN, end: i, erange: true };
-  return { value: v, end: i, erange: false };
-}

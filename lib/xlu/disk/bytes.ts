@@ -6,16 +6,6 @@
 
 const ASCII = /^[\x00-\x7f]*$/;
 
-/**
- * The string as a C function receives it: everything up to, not including, the first NUL. A
- * `const char *` cannot carry one (koffi passes the UTF-8 bytes and C's strlen stops there), so
- * libxlu never sees what follows.
- */
-export function cString(s: string): string {
-  const nul = s.indexOf('\0');
-  return nul < 0 ? s : s.slice(0, nul);
-}
-
 /** Text to a byte string (UTF-8, one unit per byte). */
 export function toBytes(s: string): string {
   return ASCII.test(s) ? s : Buffer.from(s, 'utf8').toString('latin1');

@@ -2,9 +2,11 @@
  * xlu_disk_parse (tools/libs/util/libxlu_disk.c): one or more specification strings fill one
  * libxl_device_disk, then the parser's defaults and final checks apply.
  */
+import { InternalError } from '../../errors.js';
 import { nearley } from '../../util/cjs.js';
 import grammar from '../../../grammar/disk.js';
-import { cString, fromBytes, toBytes } from './bytes.js';
+import { cString } from '../../util/cstr.js';
+import { fromBytes, toBytes } from './bytes.js';
 import { DiskSpecError } from './report.js';
 import { DiskParseContext, DiskScannerFatal, type DiskToken } from './scanner.js';
 import { deviceDiskInit, type DeviceDisk } from '../../libxl/types/disk.js';
@@ -36,7 +38,7 @@ export function tokenizeDiskSpec(spec: string): DiskToken[] {
   parser.feed(spec);
   // The grammar is a flat list of token alternatives, so anything but one parse is a bug here.
   if (parser.results.length !== 1) {
-    throw new Error(`disk grammar: ${parser.results.length} parses for ${JSON.stringify(spec)}`);
+    throw new InternalError(`disk grammar: ${parser.results.length} parses for ${JSON.stringify(spec)}`);
   }
   return parser.results[0] as DiskToken[];
 }

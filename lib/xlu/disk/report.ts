@@ -10,6 +10,7 @@
  * cut and how many messages were left out. `errors` always lists every message, and
  * DiskSpecError.reportLines() gives every line of the uncut text one at a time.
  */
+import { ColoXlError } from '../../errors.js';
 import { bytePrefix, fromBytes, toBytes } from './bytes.js';
 import type { DiskSpecMessage } from './scanner.js';
 import type { DeviceDisk } from '../../libxl/types/disk.js';
@@ -80,7 +81,7 @@ export function boundedReport(source: string, messages: readonly DiskSpecMessage
 }
 
 /** A specification libxlu refuses (xlu_disk_parse returned EINVAL). */
-export class DiskSpecError extends Error {
+export class DiskSpecError extends ColoXlError {
   /**
    * What libxlu writes to its report stream, every line ending in a newline; past
    * DISK_SPEC_REPORT_LIMIT bytes cut short with a last line saying so (see reportLines).
@@ -105,13 +106,7 @@ export class DiskSpecError extends Error {
     const src = toBytes(source);
     const reportBytes = Buffer.from(boundedReport(src, byteMessages), 'latin1');
     const report = reportBytes.toString('utf8');
-    // A refused spec is an answer, not a bug in colo-xl: no stack trace to capture (it would
-    // cost more than the whole parse).
-    const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
-    super(report.trimEnd());
-    Error.stackTraceLimit = limit;
-    this.name = 'DiskSpecError';
+    super('XLU_DISK_SPEC', report.trimEnd());
     this.report = report;
     this.reportBytes = reportBytes;
     this.#byteSource = src;

@@ -2,6 +2,8 @@
  * The actions of libxlutil's disk scanner (libxlu_disk_l.l): what each token of
  * grammar/disk.ne does to the disk being parsed, with libxlu's checks and error texts.
  */
+import { ColoXlError, InternalError } from '../../errors.js';
+import { atoi } from '../../util/cstr.js';
 import type { DeviceDisk, DiskBackend, DiskFormat, DiskSpecification } from '../../libxl/types/disk.js';
 
 /** One message libxlu printed: `message[: near `near'] in `spec'`. */
@@ -24,7 +26,7 @@ export interface DiskToken {
  * What flex does when the scanner itself fails: print the message and exit(2). libxlu reaches it
  * for a '=' that no rule takes (the error state) followed by a newline.
  */
-export class DiskScannerFatal extends Error {
+export class DiskScannerFatal extends ColoXlError {
   readonly exitStatus = 2;
   /** Everything printed: libxlu's messages so far, then flex's own line. */
   readonly report: string;
@@ -32,8 +34,7 @@ export class DiskScannerFatal extends Error {
     readonly fatal: string,
     readonly reportBefore = '',
   ) {
-    super(fatal);
-    this.name = 'DiskScannerFatal';
+    super('XLU_DISK_SCANNER_FATAL', fatal);
     this.report = `${reportBefore}${fatal}\n`;
   }
 }
@@ -90,7 +91,7 @@ export class DiskParseContext {
       case 'bad':
         return this.badSyntax(spec, tok);
       default:
-        throw new Error(`disk scanner: unexpected token type ${tok.type}`);
+        throw new InternalError(`disk scanner: unexpected token type ${tok.type}`);
     }
   }
 
@@ -121,7 +122,7 @@ export class DiskParseContext {
       case 'hidden-disk': return this.saveString('hidden-disk', 'hidden_disk', value);
       case 'target': return this.saveString('target', 'pdev_path', value);
       default:
-        throw new Error(`disk scanner: unexpected key ${key}`);
+        throw new InternalError(`disk scanner: unexpected key ${key}`);
     }
   }
 
@@ -267,27 +268,4 @@ const SPECIFICATION_NAMES = new Map<string, DiskSpecification>([
 /** flex's STRIP(delim): one trailing delimiter off. */
 function strip(text: string, delim: string): string {
   return text.endsWith(delim) ? text.slice(0, -1) : text;
-}
-
-const C_SPACE = new Set([' ', '\t', '\n', '\v', '\f', '\r']);
-
-/**
- * glibc atoi: (int) strtol(s, NULL, 10). strtol skips C white space, takes a sign and decimal
- * digits, saturates at the 64-bit long range; the cast to int keeps the low 32 bits.
- */
-export function atoi(s: string): number {
-  let i = 0;
-  while (i < s.length && C_SPACE.has(s[i]!)) i++;
-  let negative = false;
-  if (s[i] === '+' || s[i] === '-') negative = s[i++] === '-';
-  let n = 0n;
-  const LONG_MAX = (1n << 63n) - 1n;
-  for (; i < s.length && s[i]! >= '0' && s[i]! <= '9'; i++) {
-    n = n * 10n + BigInt(s.charCodeAt(i) - 48);
-    if (n > LONG_MAX + 1n) n = LONG_MAX + 1n;
-  }
-  let long = negative ? -n : n;
-  if (long > LONG_MAX) long = LONG_MAX;
-  if (long < -LONG_MAX - 1n) long = -LONG_MAX - 1n;
-  return Number(BigInt.asIntN(32, long));
 }

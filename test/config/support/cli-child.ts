@@ -1,10 +1,10 @@
 /**
- * Runs one colo-xl command (through run-cli.ts) as its own process, so that a test can bound its
+ * Runs one colo-xl command (through test/support/cli.ts) as its own process, so that a test can bound its
  * heap (node --max-old-space-size) and read its peak memory. The command's stdout, stderr and
  * status are passed through unchanged; its measurements go to fd 3 as one JSON line.
  */
 import { writeSync } from 'node:fs';
-import { runColoXl } from './run-cli.js';
+import { cli as runColoXl } from '../../support/cli.js';
 
 export interface ChildMetrics {
   /** Milliseconds spent in the command itself (module loading excluded). */

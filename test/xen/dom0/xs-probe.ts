@@ -18,9 +18,9 @@ try {
   await xs.write(`${base}/value`, `written over ${via}`);
   const watch = await xs.watch(`${base}/watched`);
   // xenstored fires a new watch once at once (xenstored_watch.c:do_watch); drain it first.
-  const initial = await watch.next(30_000);
+  const initial = await watch.next({ timeoutMs: 30_000 });
   await xs.write(`${base}/watched`, 'x');
-  const fired = await watch.next(30_000);
+  const fired = await watch.next({ timeoutMs: 30_000 });
   await watch.close();
   const fromTx = await xs.transaction(async (tx) => {
     await tx.write(`${base}/tx`, 'in a transaction');

@@ -57,30 +57,32 @@ let loadError: Error | null = null;
 let diskBuf: Ptr = 0n;
 let memCells: Ptr = 0n;
 
+// The C prototypes bound from each library. A binding's name is its C name in camelCase, with
+// libxl_device_ dropped (libxl_device_disk_init is diskInit).
+const PROTOTYPES: Record<'libc' | 'xlu' | 'xl', string> = {
+  libc:
+    'void *malloc(size_t size); void *calloc(size_t n, size_t size); void free(void *p); size_t strlen(void *s); ' +
+    'void *memcpy(void *dst, void *src, size_t n); void *open_memstream(void *ptrloc, void *sizeloc); ' +
+    'void *fopen(const char *path, const char *mode); int setvbuf(void *f, void *buf, int mode, size_t size); ' +
+    'int fflush(void *f); int fclose(void *f)',
+  xlu:
+    'void *xlu_cfg_init(void *report, const char *report_source); void xlu_cfg_destroy(void *cfg); ' +
+    'int xlu_disk_parse(void *cfg, int nspecs, const char **specs, void *disk)',
+  xl: 'void libxl_device_disk_init(void *disk); void libxl_device_disk_dispose(void *disk); void *libxl_device_disk_to_json(void *ctx, void *disk)',
+};
+
+function bindingName(prototype: string): string {
+  const c = /(\w+)\s*\(/.exec(prototype)![1]!.replace(/^libxl_device_/, '');
+  return c.replace(/_(\w)/g, (_, ch: string) => ch.toUpperCase());
+}
+
 function loadNatives(): Natives {
-  const libc = koffi.load(LIBC_SONAME);
-  const xlu = koffi.load(LIBXLUTIL_SONAME);
-  const xl = koffi.load(LIBXENLIGHT_SONAME);
-  return {
-    malloc: libc.func('void *malloc(size_t size)') as Natives['malloc'],
-    calloc: libc.func('void *calloc(size_t n, size_t size)') as Natives['calloc'],
-    free: libc.func('void free(void *p)') as Natives['free'],
-    strlen: libc.func('size_t strlen(void *s)') as Natives['strlen'],
-    memcpy: libc.func('void *memcpy(void *dst, void *src, size_t n)') as Natives['memcpy'],
-    openMemstream: libc.func('void *open_memstream(void *ptrloc, void *sizeloc)') as Natives['openMemstream'],
-    fopen: libc.func('void *fopen(const char *path, const char *mode)') as Natives['fopen'],
-    setvbuf: libc.func('int setvbuf(void *f, void *buf, int mode, size_t size)') as Natives['setvbuf'],
-    fflush: libc.func('int fflush(void *f)') as Natives['fflush'],
-    fclose: libc.func('int fclose(void *f)') as Natives['fclose'],
-    xluCfgInit: xlu.func('void *xlu_cfg_init(void *report, const char *report_source)') as Natives['xluCfgInit'],
-    xluCfgDestroy: xlu.func('void xlu_cfg_destroy(void *cfg)') as Natives['xluCfgDestroy'],
-    xluDiskParse: xlu.func(
-      'int xlu_disk_parse(void *cfg, int nspecs, const char **specs, void *disk)',
-    ) as Natives['xluDiskParse'],
-    diskInit: xl.func('void libxl_device_disk_init(void *disk)') as Natives['diskInit'],
-    diskDispose: xl.func('void libxl_device_disk_dispose(void *disk)') as Natives['diskDispose'],
-    diskToJson: xl.func('void *libxl_device_disk_to_json(void *ctx, void *disk)') as Natives['diskToJson'],
-  };
+  const libs = { libc: koffi.load(LIBC_SONAME), xlu: koffi.load(LIBXLUTIL_SONAME), xl: koffi.load(LIBXENLIGHT_SONAME) };
+  const out: Record<string, unknown> = {};
+  for (const [lib, prototypes] of Object.entries(PROTOTYPES) as [keyof typeof libs, string][]) {
+    for (const prototype of prototypes.split(';').map((p) => p.trim())) out[bindingName(prototype)] = libs[lib].func(prototype);
+  }
+  return out as unknown as Natives;
 }
 
 /** Loads the libraries once; throws an Error naming the Debian package when they are missing. */

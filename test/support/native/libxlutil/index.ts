@@ -18,7 +18,8 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ChildJob, ChildLine } from './child.js';
-import { libxlutilNatives, parseInMemory } from './ffi.js';
+import { requireFile } from '../../require-tool.js';
+import { LIBXLUTIL_DEBIAN_PACKAGE, LIBXLUTIL_SONAME, libxlutilNatives, parseInMemory } from './ffi.js';
 
 export { LIBXENLIGHT_SONAME, LIBXLUTIL_DEBIAN_PACKAGE, LIBXLUTIL_SONAME } from './ffi.js';
 
@@ -82,6 +83,7 @@ export function isLibxlutilAvailable(): boolean {
 
 /** Loads the libraries now; throws an Error naming the Debian package libxenmisc4.17 if missing. */
 export function requireLibxlutil(): void {
+  requireFile(`/usr/lib/x86_64-linux-gnu/${LIBXLUTIL_SONAME}`, LIBXLUTIL_DEBIAN_PACKAGE);
   libxlutilNatives();
 }
 
