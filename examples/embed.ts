@@ -58,68 +58,65 @@ async function main(): Promise<void> {
     const socketPath = join(work, 'xenstored.sock');
     if (daemon) await daemon.listen(socketPath);
     // The wire client, as against dom0's xenstored: over its socket, bounded waits.
-    const xs = await openXenstore({ mode: 'daemon', timeoutMs: 5000, ...(daemon ? { socketPath } : {}) });
+    // `await using` closes the client when the block is left, however it is left.
+    await using xs = await openXenstore({ mode: 'daemon', timeoutMs: 5000, ...(daemon ? { socketPath } : {}) });
+    const ctx = libxlCtx(xs, { logger, userdataDir: join(work, 'userdata') });
+    const stopBackend = daemon ? await playBackend(xs) : async () => {};
     try {
-      const ctx = libxlCtx(xs, { logger, userdataDir: join(work, 'userdata') });
-      const stopBackend = daemon ? await playBackend(xs) : async () => {};
-      try {
-        if (daemon) {
-          await domainMake(ctx, { domid, name: 'embed-guest', uuid: randomUUID(), type: 'hvm' });
-          say(`made domain ${domid} (its xenstore nodes; the hypervisor half is the host's)`);
-        }
-        for (const f of ['primary.qcow2', 'active.qcow2', 'hidden.qcow2']) writeFileSync(join(work, f), '');
-        const spec =
-          `vdev=xvdb,format=qcow2,colo,colo-host=127.0.0.1,colo-port=9000,colo-export=e1,` +
-          `active-disk=${join(work, 'active.qcow2')},hidden-disk=${join(work, 'hidden.qcow2')},target=${join(work, 'primary.qcow2')}`;
-        const disk = parseDiskSpec(spec, { source: 'embed example' });
-        say(`parsed: vdev ${disk.vdev}, format ${disk.format}, colo ${disk.colo_enable ? 'on' : 'off'}`);
-
-        // Attach, and wait for the backend to connect: at most 10 s, or until the stack calls
-        // cancel.abort() (then AbortedError, and nothing is left waiting).
-        const cancel = new AbortController();
-        const device = await deviceDiskAdd(ctx, domid, disk, { signal: cancel.signal, timeoutMs: 10_000 });
-        const statePath = `/local/domain/${device.backendDomid}/backend/${device.backendKind}/${domid}/${device.devid}/state`;
-        say(`attached: devid ${device.devid}, backend ${device.backendKind}, state ${await xs.read(statePath)}`);
-
-        // A stack watching a node with its own bounds: the first event is the watch's initial fire.
-        const watch = await xs.watch(statePath, 'embed-state');
-        try {
-          const first = await watch.next({ timeoutMs: 2000 });
-          say(`watch fired for ${first?.path}`);
-          try {
-            await watch.next({ timeoutMs: 200 });
-            say('unexpected: the state changed with nothing touching it');
-          } catch (e) {
-            if (!(e instanceof WaitTimeoutError)) throw e;
-            say(`no change within 200 ms: ${e.name} (${e.code})`);
-          }
-          const stop = new AbortController();
-          setTimeout(() => stop.abort(new Error('the stack is shutting down')), 50);
-          try {
-            await watch.next({ signal: stop.signal, timeoutMs: 5000 });
-          } catch (e) {
-            if (!(e instanceof AbortedError)) throw e;
-            say(`wait given up by its AbortSignal: ${e.name} (${e.code})`);
-          }
-        } finally {
-          await watch.close();
-        }
-
-        // Read back what libxl would: the domain's disks and this one's state.
-        const disks = await deviceDiskList(ctx, domid);
-        say(`read back: ${disks.map((d) => `${d.vdev} on ${d.pdev_path} (backend ${d.backend})`).join(', ')}`);
-        const info = await deviceDiskGetinfo(ctx, domid, disk);
-        // the frontend's state: 1 (Initialising) until a guest's driver connects, as in any domain
-        // without a running guest
-        say(`getinfo: backend ${info.backend}, frontend state ${info.state}`);
-
-        await deviceDiskRemove(ctx, domid, disk, 'off', { timeoutMs: 10_000 });
-        say(`detached: ${(await deviceDiskList(ctx, domid)).length} disks left`);
-      } finally {
-        await stopBackend();
+      if (daemon) {
+        await domainMake(ctx, { domid, name: 'embed-guest', uuid: randomUUID(), type: 'hvm' });
+        say(`made domain ${domid} (its xenstore nodes; the hypervisor half is the host's)`);
       }
+      for (const f of ['primary.qcow2', 'active.qcow2', 'hidden.qcow2']) writeFileSync(join(work, f), '');
+      const spec =
+        `vdev=xvdb,format=qcow2,colo,colo-host=127.0.0.1,colo-port=9000,colo-export=e1,` +
+        `active-disk=${join(work, 'active.qcow2')},hidden-disk=${join(work, 'hidden.qcow2')},target=${join(work, 'primary.qcow2')}`;
+      const disk = parseDiskSpec(spec, { source: 'embed example' });
+      say(`parsed: vdev ${disk.vdev}, format ${disk.format}, colo ${disk.colo_enable ? 'on' : 'off'}`);
+
+      // Attach, and wait for the backend to connect: at most 10 s, or until the stack calls
+      // cancel.abort() (then AbortedError, and nothing is left waiting).
+      const cancel = new AbortController();
+      const device = await deviceDiskAdd(ctx, domid, disk, { signal: cancel.signal, timeoutMs: 10_000 });
+      const statePath = `/local/domain/${device.backendDomid}/backend/${device.backendKind}/${domid}/${device.devid}/state`;
+      say(`attached: devid ${device.devid}, backend ${device.backendKind}, state ${await xs.read(statePath)}`);
+
+      // A stack watching a node with its own bounds: the first event is the watch's initial fire.
+      const watch = await xs.watch(statePath, 'embed-state');
+      try {
+        const first = await watch.next({ timeoutMs: 2000 });
+        say(`watch fired for ${first?.path}`);
+        try {
+          await watch.next({ timeoutMs: 200 });
+          say('unexpected: the state changed with nothing touching it');
+        } catch (e) {
+          if (!(e instanceof WaitTimeoutError)) throw e;
+          say(`no change within 200 ms: ${e.name} (${e.code})`);
+        }
+        const stop = new AbortController();
+        setTimeout(() => stop.abort(new Error('the stack is shutting down')), 50);
+        try {
+          await watch.next({ signal: stop.signal, timeoutMs: 5000 });
+        } catch (e) {
+          if (!(e instanceof AbortedError)) throw e;
+          say(`wait given up by its AbortSignal: ${e.name} (${e.code})`);
+        }
+      } finally {
+        await watch.close();
+      }
+
+      // Read back what libxl would: the domain's disks and this one's state.
+      const disks = await deviceDiskList(ctx, domid);
+      say(`read back: ${disks.map((d) => `${d.vdev} on ${d.pdev_path} (backend ${d.backend})`).join(', ')}`);
+      const info = await deviceDiskGetinfo(ctx, domid, disk);
+      // the frontend's state: 1 (Initialising) until a guest's driver connects, as in any domain
+      // without a running guest
+      say(`getinfo: backend ${info.backend}, frontend state ${info.state}`);
+
+      await deviceDiskRemove(ctx, domid, disk, 'off', { timeoutMs: 10_000 });
+      say(`detached: ${(await deviceDiskList(ctx, domid)).length} disks left`);
     } finally {
-      await xs.close();
+      await stopBackend();
     }
   } finally {
     await daemon?.close();
