@@ -5,4 +5,4 @@
 export { domainConfigToXml, domainXmlToXlCfg, libvirtFormat, XEN_XL_FORMAT, DomXmlError, type ToNativeResult } from './domxml.js';
 export { COLO_NS, isCompleteColo } from './colo-xml.js';
 export { coloBlockTrees, type BlockTreeNode, type ColoDiskTrees } from './block-tree.js';
-export { parseXml, XmlWriter, XmlError, xmlEscape, type XmlElement } from './xml.js';
+export { parseXml, XmlWriter, XmlError, xmlEscape, type XmlElement, type AttrList } from './xml.js';

@@ -4,13 +4,15 @@
  */
 export * from './types/disk.js';
 export type { SdlInfo, VncInfo } from './types/display.js';
-export { diskToJson, diskJsonFields } from './json-disk.js';
-export { domainConfigInit, type DomainType, type DomainConfig, type BuildInfo, type CreateInfo, type HvmBuildInfo, type ActionOnShutdown } from './types/domain-config.js';
+export { diskToJson, diskJsonFields, type JsonField } from './json-disk.js';
+export * from './types/domain-config.js';
+export * from './types/devices.js';
 export { domainConfigToJson, domainConfigGenJson, deviceDiskGenJson } from './json.js';
-export { buildDiskArgs, scsiControllerArgs, coloTopIds, diskColoMode, qemuDiskFormatString, LIBXL_TOP_ID, type ColoMode, type DiskArgsOptions } from './dm/disk-args.js';
+export { buildDiskArgs, scsiControllerArgs, coloTopIds, diskColoMode, qemuDiskFormatString, LIBXL_TOP_ID, type ColoMode, type DiskArgsOptions, type DiskArgsResult } from './dm/disk-args.js';
 export { qemuOptValue, qemuPath, qemuId, QemuOptionError } from './dm/qemu-opts.js';
 export { buildDeviceModelArgsNew, DEFAULT_QEMU_XEN, type DeviceModelArgs, type DeviceModelOptions } from './dm/device-model.js';
-export { domainCreateNew, domainCreateRestore, type CheckpointedStream, type CreatedDomain } from './create.js';
+export type { RandomBytes } from './dm/nic-args.js';
+export { domainCreateNew, domainCreateRestore, type CheckpointedStream, type CreatedDomain, type CreateOptions, type DomainRestoreParams } from './create.js';
 export { devidToVdev, deviceDiskDevNumber, type DiskDevNumber } from './devnum.js';
 export { deviceDiskSetBackend } from './disk-backend.js';
 export {

@@ -5,7 +5,8 @@
 import { YajlGen, yajlEncodeString } from '../json/yajl.js';
 import type { DeviceDisk } from './types/disk.js';
 
-type JsonField = [key: string, value: string];
+/** One field of a JSON object as libxl writes it: key, and the value already in JSON. */
+export type JsonField = [key: string, value: string];
 
 const yajlString = yajlEncodeString;
 const str = (v: string | null): string | null => (v === null ? null : yajlString(v));

@@ -30,7 +30,8 @@ export class NativeLoadError extends ColoXlError {
 
 const errnoNames = new Map<number, XsErrno>(Object.entries(XS_ERRNOS).map(([k, v]) => [v, k as XsErrno]));
 
-interface Lib {
+/** The C functions of libxenstore.so.4 (and libc's poll) as koffi binds them. */
+export interface Lib {
   open: (flags: number) => bigint | null;
   close: (h: bigint) => void;
   read: (h: bigint, t: number, path: string, len: number[]) => bigint | null;
@@ -57,6 +58,8 @@ interface Lib {
   poll: { async: (fds: Array<{ fd: number; events: number; revents: number }>, n: number, ms: number, cb: (err: unknown, r: number) => void) => void };
 }
 
+// The one koffi binding of the process: koffi registers struct type names process-wide, so a
+// second load would fail; the mapping lives as long as the process, as a dlopen'd library does.
 let lib: Lib | undefined;
 let permsType: ReturnType<typeof koffi.struct>;
 

@@ -16,6 +16,7 @@ export {
   type XsErrno,
   type XsErrnoName,
   type Packet as XsPacket,
+  XS_ERRNOS,
 } from './messages.js';
 export type { Xenstore, XsOps, XsWatch, WatchEvent, TransactionOptions } from './api.js';
 export { XsClient, type ClientOptions, type RequestOptions } from './client.js';
@@ -29,4 +30,5 @@ export {
   type XenstoreAttempt,
 } from './open.js';
 export { XsFramingError } from './parser.js';
-export { UnixSocketTransport, XenbusDeviceTransport, defaultSocketPath, type XsTransport } from './transport.js';
+export { UnixSocketTransport, XenbusDeviceTransport, defaultSocketPath, type XsTransport, type TransportHandlers } from './transport.js';
+export { WatchQueue } from './watch-queue.js';

@@ -12,5 +12,7 @@ export {
   type ParseDiskSpecOptions,
 } from './disk/parse.js';
 export { xluCfgReadData, type CfgReadResult } from './cfg/parse.js';
-export { XluConfig, listItem, type CfgValue, type CfgSetting } from './cfg/settings.js';
-export { formatXlDisk, formatXlCfg, xlCfgString, XlFormatError } from './format.js';
+export { CfgParseContext } from './cfg/lexer.js';
+export type { DiskToken } from './disk/scanner.js';
+export { XluConfig, listItem, type CfgValue, type CfgSetting, type Assignment } from './cfg/settings.js';
+export { formatXlDisk, formatXlCfg, xlCfgString, XlFormatError, type XlSetting } from './format.js';

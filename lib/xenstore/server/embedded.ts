@@ -22,7 +22,9 @@ export interface EmbeddedOptions extends Omit<CoreOptions, 'store' | 'journal'> 
 
 /** The embedded xenstored: a core, optionally durable, reachable in-process or over a socket. */
 export class EmbeddedXenstored {
+  /** @internal The daemon's engine, for colo-xl's own servers and tests. */
   readonly core: XenstoreCore;
+  /** @internal */
   readonly journal: FileJournal | undefined;
   private readonly lock: PidLock | undefined;
   private readonly log: Logger;

@@ -4,6 +4,7 @@
  * @module
  */
 export { EmbeddedXenstored, type EmbeddedOptions } from './embedded.js';
+export type { Limits } from './ops.js';
 export { EmbeddedStores } from './stores.js';
 export { StateLockedError } from './lock.js';
 export { JournalFormatError } from './journal-record.js';

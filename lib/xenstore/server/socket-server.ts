@@ -21,6 +21,7 @@ export class XenstoreSocketServer {
   private readonly sockets = new Set<Socket>();
 
   private constructor(
+    /** @internal */
     readonly core: XenstoreCore,
     readonly path: string,
     private readonly opts: SocketServerOptions,
@@ -28,6 +29,7 @@ export class XenstoreSocketServer {
     this.server = createServer((s) => this.accept(s));
   }
 
+  /** @internal Serves `core` on `path`; EmbeddedXenstored.listen is the public way in. */
   static async listen(core: XenstoreCore, path: string, opts: SocketServerOptions = {}): Promise<XenstoreSocketServer> {
     // A stale socket from a dead daemon would make bind fail with EADDRINUSE.
     if (existsSync(path) && lstatSync(path).isSocket()) unlinkSync(path);
