@@ -3,13 +3,12 @@
  * builders (xl.cfg parser, libxl_domain_create_new / _restore, the device-model builder), on a
  * host without Xen: the Xen-only arguments are dropped and Xen's machine becomes `-machine pc`.
  */
-import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseConfigData } from '../xl/parse.js';
 import { domainCreateNew, domainCreateRestore } from '../libxl/create.js';
 import { readXlGlobals } from '../xl/globals.js';
-import { QEMU_BIN } from '../qemu/process.js';
+import { QEMU_BIN, spawnDetached } from '../qemu/process.js';
 
 export type ColoRole = 'primary' | 'secondary';
 
@@ -62,12 +61,7 @@ export function launchQemu(file: string, opts: LaunchOptions): Launched {
   const argv = launchArgv(file, opts);
   mkdirSync(opts.runDir, { recursive: true });
   const logPath = join(opts.runDir, `qemu-dm-${opts.role}-${opts.domid}.log`);
-  const log = openSync(logPath, 'a');
-  try {
-    const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', log, log] });
-    child.unref();
-    return { pid: child.pid ?? -1, argv, qmpPath: join(opts.runDir, `qmp-libxl-${opts.domid}`), logPath };
-  } finally {
-    closeSync(log);
-  }
+  const child = spawnDetached(argv, logPath);
+  child.unref();
+  return { pid: child.pid ?? -1, argv, qmpPath: join(opts.runDir, `qmp-libxl-${opts.domid}`), logPath };
 }

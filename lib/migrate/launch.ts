@@ -3,11 +3,10 @@
  * in a log, so the VM outlives the receiver (as a Xen domain outlives `xl migrate-receive`), and
  * its QMP socket in the run directory for whoever manages it next.
  */
-import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { QMPClient } from '../qmp/client.js';
-import { QEMU_BIN } from '../qemu/process.js';
+import { QEMU_BIN, spawnDetached } from '../qemu/process.js';
 import type { LaunchedQemu, QemuLauncher } from './receive.js';
 import { MigrateFailure } from './types.js';
 
@@ -17,9 +16,7 @@ export const detachedLauncher: QemuLauncher = async (argv, runDir) => {
   const qmpPath = join(runDir, `qmp-libxl-${tag}`);
   const logPath = join(runDir, `qemu-dm-${tag}.log`);
   rmSync(qmpPath, { force: true });
-  const log = openSync(logPath, 'a');
-  const child = spawn(QEMU_BIN, [...argv, '-qmp', `unix:${qmpPath},server=on,wait=off`], { detached: true, stdio: ['ignore', log, log] });
-  closeSync(log);
+  const child = spawnDetached([QEMU_BIN, ...argv, '-qmp', `unix:${qmpPath},server=on,wait=off`], logPath);
   let exitWhy: string | null = null;
   const exitCbs: Array<(why: string) => void> = [];
   child.once('exit', (code, sig) => {

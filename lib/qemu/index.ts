@@ -5,6 +5,7 @@
 export {
   QemuGroup,
   QemuProcess,
+  spawnDetached,
   pickAccel,
   commonArgs,
   createImage,

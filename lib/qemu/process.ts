@@ -48,6 +48,20 @@ export function commonArgs(accel = pickAccel()): string[] {
   return ['-machine', 'pc', '-accel', accel, '-nodefaults', '-no-user-config', '-display', 'none', '-m', '64', '-S'];
 }
 
+/**
+ * Starts a QEMU that is to outlive its starter, as a Xen domain's device model outlives xl: in
+ * its own session, stdin closed, stdout and stderr appended to `logPath`. The caller decides
+ * whether to keep watching it (QemuGroup is for QEMUs the starter also ends).
+ */
+export function spawnDetached(argv: readonly string[], logPath: string): ChildProcess {
+  const log = openSync(logPath, 'a');
+  try {
+    return spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', log, log] });
+  } finally {
+    closeSync(log);
+  }
+}
+
 /** Runs qemu-img (`bin`, Debian's by default); its stdout, or a QemuImgError. */
 export function runQemuImg(bin: string, args: readonly string[]): string {
   const r = spawnSync(bin, args, { encoding: 'utf8' });
