@@ -8,11 +8,6 @@ import { WaitTimeoutError } from '../errors.js';
 import { bounded, type WaitOptions } from '../util/wait.js';
 import { QMPTimeoutError } from './errors.js';
 
-/** A timeout of Infinity (or none) means no timer at all: setTimeout would fire at once on it. */
-export function finiteTimeout(timeoutMs: number | undefined): number | undefined {
-  return timeoutMs !== undefined && Number.isFinite(timeoutMs) ? Math.max(0, timeoutMs) : undefined;
-}
-
 /**
  * Runs `fn` under `opts` (see bounded: `fn` must let go of what it holds when its signal fires);
  * `timedOut(ms)` builds the error for a wait that ran out.
@@ -24,7 +19,7 @@ export async function qmpBounded<T>(
   timedOut: (timeoutMs: number, cause: WaitTimeoutError) => QMPTimeoutError,
 ): Promise<T> {
   try {
-    return await bounded(what, { ...opts, timeoutMs: finiteTimeout(opts.timeoutMs) }, fn);
+    return await bounded(what, opts, fn);
   } catch (e) {
     // only this wait's own timeout: a WaitTimeoutError from inside `fn` is passed on as it is
     if (e instanceof WaitTimeoutError && e.what === what) throw timedOut(e.timeoutMs, e);

@@ -18,32 +18,54 @@ export function throwIfAborted(signal: AbortSignal | undefined, what: string): v
   if (signal?.aborted) throw new AbortedError(what, { cause: signal.reason });
 }
 
+/** A timeout of Infinity (or none) means no timer at all: setTimeout would fire at once on it. */
+export function finiteTimeout(timeoutMs: number | undefined): number | undefined {
+  return timeoutMs !== undefined && Number.isFinite(timeoutMs) ? Math.max(0, timeoutMs) : undefined;
+}
+
+/**
+ * One signal for a wait that may span several operations: it fires with the AbortedError when
+ * the caller's signal does, with the WaitTimeoutError at the timeout; undefined when there is no
+ * bound. `done()` releases the timer and the caller's listener.
+ */
+export function boundSignal(what: string, opts: WaitOptions | undefined): { signal: AbortSignal; done(): void } | undefined {
+  const outer = opts?.signal;
+  const limit = finiteTimeout(opts?.timeoutMs);
+  if (!outer && limit === undefined) return undefined;
+  throwIfAborted(outer, what);
+  const ac = new AbortController();
+  const onAbort = (): void => ac.abort(new AbortedError(what, { cause: outer?.reason }));
+  outer?.addEventListener('abort', onAbort, { once: true });
+  const timer = limit === undefined ? undefined : setTimeout(() => ac.abort(new WaitTimeoutError(what, limit)), limit);
+  return {
+    signal: ac.signal,
+    done: () => {
+      clearTimeout(timer);
+      outer?.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
 /**
  * Runs `fn` under one signal that fires on the caller's signal or at the timeout, whichever comes
  * first, and settles with the typed error as soon as it fires even if `fn` is slow to notice.
  * `fn` must release what it holds when its signal fires (listeners, sockets, child waits).
  */
 export async function bounded<T>(what: string, opts: WaitOptions | undefined, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const outer = opts?.signal;
-  throwIfAborted(outer, what);
-  const timeoutMs = opts?.timeoutMs;
-  if (!outer && timeoutMs === undefined) return fn(new AbortController().signal);
-  const ac = new AbortController();
-  const onAbort = (): void => ac.abort(new AbortedError(what, { cause: outer?.reason }));
-  outer?.addEventListener('abort', onAbort, { once: true });
-  const timer = timeoutMs === undefined ? undefined : setTimeout(() => ac.abort(new WaitTimeoutError(what, timeoutMs)), timeoutMs);
+  const bound = boundSignal(what, opts);
+  if (!bound) return fn(new AbortController().signal);
+  const { signal } = bound;
   let unlisten = (): void => {};
   const fired = new Promise<never>((_, reject) => {
-    const onFire = (): void => reject(ac.signal.reason);
-    ac.signal.addEventListener('abort', onFire, { once: true });
-    unlisten = () => ac.signal.removeEventListener('abort', onFire);
+    const onFire = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onFire, { once: true });
+    unlisten = () => signal.removeEventListener('abort', onFire);
   });
   try {
-    return await Promise.race([fn(ac.signal), fired]);
+    return await Promise.race([fn(signal), fired]);
   } finally {
-    clearTimeout(timer);
+    bound.done();
     unlisten();
-    outer?.removeEventListener('abort', onAbort);
   }
 }
 

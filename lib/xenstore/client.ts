@@ -8,7 +8,7 @@
 import { WaitTimeoutError } from '../errors.js';
 import { asyncDispose } from '../util/dispose.js';
 import { scopedLogger, silentLogger, type Logger } from '../util/log.js';
-import type { WaitOptions } from '../util/wait.js';
+import { boundSignal, type WaitOptions } from '../util/wait.js';
 import type { TransactionOptions, Xenstore, XsOps, XsWatch } from './api.js';
 import {
   PAYLOAD_MAX,
@@ -26,7 +26,7 @@ import {
   type XsPerm,
 } from './messages.js';
 import type { XsTransport } from './transport.js';
-import { abortReason, boundSignal } from './wait-signal.js';
+import { abortReason } from './wait-signal.js';
 import { WatchQueue } from './watch-queue.js';
 
 export interface ClientOptions {
