@@ -8,7 +8,6 @@ import type { QMPClient } from '../qmp/client.js';
 import type { EventListener } from '../qmp/events.js';
 import type { QmpEvent } from '../qmp/message.js';
 import { QEMU_COLO, requireFeature } from '../qmp/probe.js';
-import { asyncDispose } from '../util/dispose.js';
 import { formatHostPort } from '../util/host-port.js';
 import { scopedLogger, type Logger } from '../util/log.js';
 import { sleep, type WaitOptions } from '../util/wait.js';
@@ -81,7 +80,7 @@ export class QemuNativeColo {
     this.watches.clear();
   }
 
-  async [asyncDispose](): Promise<void> {
+  async [Symbol.asyncDispose](): Promise<void> {
     this.close();
   }
 

@@ -8,7 +8,6 @@ import { CheckpointWatch } from '../colo/checkpoint.js';
 import type { QemuNativeColo } from '../colo/native.js';
 import type { QMPClient } from '../qmp/client.js';
 import { Runstate } from '../qmp/protocol.js';
-import { asyncDispose } from '../util/dispose.js';
 import { scopedLogger, type Logger } from '../util/log.js';
 import { Subscribers } from '../util/subscribers.js';
 import { bounded, type WaitOptions } from '../util/wait.js';
@@ -183,7 +182,7 @@ export class HaAgent {
     await this.heartbeat.stop();
   }
 
-  async [asyncDispose](): Promise<void> {
+  async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
   }
 }

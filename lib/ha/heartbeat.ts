@@ -6,7 +6,6 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { InvalidArgumentError } from '../errors.js';
-import { asyncDispose } from '../util/dispose.js';
 import type { HostPort } from '../util/host-port.js';
 import { scopedLogger, type Logger } from '../util/log.js';
 import { Subscribers } from '../util/subscribers.js';
@@ -195,7 +194,7 @@ export class Heartbeat {
     if (s) await closeUdp(s);
   }
 
-  async [asyncDispose](): Promise<void> {
+  async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
   }
 }

@@ -8,7 +8,6 @@
 import { randomInt } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { AbortedError } from '../errors.js';
-import { asyncDispose } from '../util/dispose.js';
 import { scopedLogger, type Logger } from '../util/log.js';
 import { throwIfAborted, type WaitOptions } from '../util/wait.js';
 import { bindUdp, closeUdp, type HostPort } from './heartbeat.js';
@@ -75,7 +74,7 @@ export class WitnessServer {
     if (s) await closeUdp(s);
   }
 
-  async [asyncDispose](): Promise<void> {
+  async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
   }
 }

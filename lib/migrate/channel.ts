@@ -8,7 +8,6 @@
  */
 import type { Readable } from 'node:stream';
 import { AbortedError } from '../errors.js';
-import { asyncDispose } from '../util/dispose.js';
 import { Subscribers } from '../util/subscribers.js';
 import { throwIfAborted, type WaitOptions } from '../util/wait.js';
 import { MigrateChannelError } from './types.js';
@@ -110,7 +109,7 @@ export class ControlClient {
     this.closes.clear();
   }
 
-  async [asyncDispose](): Promise<void> {
+  async [Symbol.asyncDispose](): Promise<void> {
     this.close();
   }
 

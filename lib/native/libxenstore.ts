@@ -9,7 +9,6 @@
  */
 import koffi from 'koffi';
 import { ColoXlError } from '../errors.js';
-import { asyncDispose } from '../util/dispose.js';
 import type { TransactionOptions, Xenstore, XsOps, XsWatch } from '../xenstore/api.js';
 import { XS_ERRNOS, XsError, XsTransactionConflict, isXsErrno, isXsError, type XsErrno, type XsPerm } from '../xenstore/messages.js';
 import { WatchQueue } from '../xenstore/watch-queue.js';
@@ -314,7 +313,7 @@ export class LibxenstoreClient extends LibOps implements Xenstore {
     this.l.close(this.h);
   }
 
-  [asyncDispose](): Promise<void> {
+  [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
 }

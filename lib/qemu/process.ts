@@ -10,7 +10,6 @@ import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { QMPClient } from '../qmp/client.js';
-import { asyncDispose } from '../util/dispose.js';
 import type { Logger } from '../util/log.js';
 import { sleep } from '../util/wait.js';
 import { QemuExitedError, QemuImgError, QemuNoFreePortError } from './errors.js';
@@ -212,7 +211,7 @@ export class QemuGroup implements AsyncDisposable {
     await Promise.all([...this.running].map((q) => q.stop(timeoutMs)));
   }
 
-  [asyncDispose](): Promise<void> {
+  [Symbol.asyncDispose](): Promise<void> {
     return this.stopAll();
   }
 }

@@ -5,7 +5,6 @@
  * An EventHub is the registry a client keeps (listen, remove, deliver to all).
  * @module
  */
-import { asyncDispose } from '../util/dispose.js';
 import type { WaitOptions } from '../util/wait.js';
 import { qmpBounded } from './deadline.js';
 import { QMPExecInterruptedError, QMPTimeoutError } from './errors.js';
@@ -54,7 +53,7 @@ export class EventListener implements AsyncIterable<QmpEvent>, AsyncDisposable {
   }
 
   /** `await using l = client.listen(...)`: the listener goes with the scope. */
-  async [asyncDispose](): Promise<void> {
+  async [Symbol.asyncDispose](): Promise<void> {
     this.close();
   }
 

@@ -9,7 +9,6 @@
 import { createConnection } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { AbortedError } from '../errors.js';
-import { asyncDispose } from '../util/dispose.js';
 import { scopedLogger, silentLogger, type Logger } from '../util/log.js';
 import { sleep, throwIfAborted, type WaitOptions } from '../util/wait.js';
 import { qmpBounded } from './deadline.js';
@@ -203,7 +202,7 @@ export abstract class AsyncProtocol implements AsyncDisposable {
   }
 
   /** `await using client = ...`: the session ends with the scope. */
-  [asyncDispose](): Promise<void> {
+  [Symbol.asyncDispose](): Promise<void> {
     return this.disconnect();
   }
 

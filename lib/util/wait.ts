@@ -13,6 +13,12 @@ export interface WaitOptions {
   timeoutMs?: number;
 }
 
+/** A fired signal's reason as the wait's error: a wait error passes on as it is, anything else is wrapped. */
+export function abortReason(what: string, signal: AbortSignal | undefined): AbortedError | WaitTimeoutError {
+  const reason: unknown = signal?.reason;
+  return reason instanceof AbortedError || reason instanceof WaitTimeoutError ? reason : new AbortedError(what, { cause: reason });
+}
+
 /** Throws the AbortedError for `what` if `signal` has already fired. */
 export function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
   if (signal?.aborted) throw new AbortedError(what, { cause: signal.reason });

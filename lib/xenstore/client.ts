@@ -6,9 +6,8 @@
  * @module
  */
 import { WaitTimeoutError } from '../errors.js';
-import { asyncDispose } from '../util/dispose.js';
 import { scopedLogger, silentLogger, type Logger } from '../util/log.js';
-import { boundSignal, type WaitOptions } from '../util/wait.js';
+import { abortReason, boundSignal, type WaitOptions } from '../util/wait.js';
 import type { TransactionOptions, Xenstore, XsOps, XsWatch } from './api.js';
 import {
   PAYLOAD_MAX,
@@ -26,7 +25,6 @@ import {
   type XsPerm,
 } from './messages.js';
 import type { XsTransport } from './transport.js';
-import { abortReason } from './wait-signal.js';
 import { WatchQueue } from './watch-queue.js';
 
 export interface ClientOptions {
@@ -392,7 +390,7 @@ export class XsClient extends BoundOps implements Xenstore {
     return this.closing;
   }
 
-  [asyncDispose](): Promise<void> {
+  [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
 }

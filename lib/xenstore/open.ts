@@ -5,14 +5,16 @@
  * host where Xen runs, configuration written there would be lost to the real toolstack, so
  * there an unreachable daemon is an error, never a reason to fall back.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { ColoXlError, InvalidArgumentError, WaitTimeoutError } from '../errors.js';
 import { scopedLogger, silentLogger, type Logger } from '../util/log.js';
 import { XsClient, type ClientOptions } from './client.js';
 import { XsError, XsOp, joinStrings } from './messages.js';
 import { UnixSocketTransport, XENBUS_DEVICE, XenbusDeviceTransport, defaultSocketPath } from './transport.js';
+
+// Through getBuiltinModule, as in transport.ts: an imported builtin costs the entry point its ESM wrapper.
+const { existsSync, readFileSync, statSync } = process.getBuiltinModule('node:fs');
+const { homedir } = process.getBuiltinModule('node:os');
+const { join } = process.getBuiltinModule('node:path');
 
 export interface OpenXenstoreOptions {
   env?: NodeJS.ProcessEnv;

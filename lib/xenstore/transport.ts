@@ -1,11 +1,15 @@
-import { once } from 'node:events';
-import { closeSync, openSync, read as fsRead, write as fsWrite } from 'node:fs';
-import { connect, type Socket } from 'node:net';
-import { join } from 'node:path';
+import type { Socket } from 'node:net';
 import { sleep } from '../util/wait.js';
 import { XsOp, type Packet } from './messages.js';
 import { PacketParser } from './parser.js';
 import { serializePacket, serializePackets } from './serializer.js';
+
+// Builtins come through process.getBuiltinModule, not `import`: Node 20 builds an ES module
+// wrapper per imported builtin (node:fs's pulls in fs/promises), which alone cost the client's
+// entry point ~10 ms of its 15 ms budget; node:net is taken only when a socket is opened.
+const { once } = process.getBuiltinModule('node:events');
+const { closeSync, openSync, read: fsRead, write: fsWrite } = process.getBuiltinModule('node:fs');
+const { join } = process.getBuiltinModule('node:path');
 
 export interface TransportHandlers {
   packet(p: Packet): void;
@@ -63,7 +67,7 @@ export class UnixSocketTransport implements XsTransport {
     // A non-blocking connect to a unix socket whose (small) backlog is full fails with EAGAIN
     // where libxenstore's blocking connect would just wait: so wait, a little, too.
     for (let attempt = 0; ; attempt++) {
-      const sock = connect(path);
+      const sock = process.getBuiltinModule('node:net').connect(path);
       try {
         await once(sock, 'connect');
         return new UnixSocketTransport(sock, path);

@@ -1,5 +1,4 @@
 import { AbortedError, WaitTimeoutError } from '../errors.js';
-import { asyncDispose } from '../util/dispose.js';
 import type { WaitOptions } from '../util/wait.js';
 import type { WatchEvent, XsWatch } from './api.js';
 
@@ -67,7 +66,7 @@ export class WatchQueue implements XsWatch {
     await this.unwatch();
   }
 
-  [asyncDispose](): Promise<void> {
+  [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
 

@@ -9,7 +9,6 @@ import { QMPClient } from '../../lib/qmp/client.js';
 import * as errors from '../../lib/qmp/errors.js';
 import { EventHub } from '../../lib/qmp/events.js';
 import { Runstate, type QmpAddress, type TraceEntry } from '../../lib/qmp/protocol.js';
-import { asyncDispose } from '../../lib/util/dispose.js';
 import { loggerFrom, type LogFields } from '../../lib/util/log.js';
 import { event, FakeConn, GREETING, memoryPair } from './fake-server.js';
 
@@ -166,14 +165,13 @@ describe('QMP waits: { signal, timeoutMs }', () => {
 });
 
 describe('QMP lifecycle', () => {
-  it('[asyncDispose] ends the session; a listener disposed of leaves its hub', async () => {
+  it('[Symbol.asyncDispose] ends the session; a listener disposed of leaves its hub', async () => {
     const { client } = await onPair();
     const l = client.listen('STOP');
-    await l[asyncDispose]();
+    await l[Symbol.asyncDispose]();
     assert.equal(l.isClosed, true);
-    await client[asyncDispose]();
+    await client[Symbol.asyncDispose]();
     assert.equal(client.runstate, Runstate.IDLE);
-    assert.equal(asyncDispose, Symbol.asyncDispose);
   });
 
   it('onRunstate returns the function that unsubscribes', async () => {

@@ -8,7 +8,6 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AbortedError, ColoXlError, InvalidArgumentError, WaitTimeoutError } from '../../lib/errors.js';
-import { asyncDispose } from '../../lib/util/dispose.js';
 import { loggerFrom, type LogFields } from '../../lib/util/log.js';
 import { XsClient } from '../../lib/xenstore/client.js';
 import { XsError, XsTransactionConflict } from '../../lib/xenstore/messages.js';
@@ -61,7 +60,7 @@ describe('xenstore waits: {signal, timeoutMs} and typed errors', function () {
     await assert.rejects(w.next({ timeoutMs: 30 }), WaitTimeoutError);
     await c.write('/a', '1');
     assert.deepEqual(await w.next({ timeoutMs: 1000 }), { path: '/a', token: 'a' });
-    await w[asyncDispose]();
+    await w[Symbol.asyncDispose]();
     assert.equal(await w.next(), undefined);
   });
 
@@ -122,7 +121,7 @@ describe('xenstore client on a peer that never answers', function () {
     ac.abort();
     await assert.rejects(bounded, AbortedError);
     assert.equal(c.inFlight, 1);
-    await c[asyncDispose]();
+    await c[Symbol.asyncDispose]();
     const lost = await reading;
     assert.ok(lost instanceof XsError && lost.errnoName === 'ECONNRESET', String(lost));
   });

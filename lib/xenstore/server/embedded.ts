@@ -3,7 +3,6 @@
  * reachable by in-process clients and over Unix sockets, in the manner of C xenstored's main().
  * @module
  */
-import { asyncDispose } from '../../util/dispose.js';
 import { scopedLogger, silentLogger, type Logger } from '../../util/log.js';
 import type { PidLock } from '../../util/pid-lock.js';
 import { XsClient, type ClientOptions } from '../client.js';
@@ -66,7 +65,7 @@ export class EmbeddedXenstored {
     this.lock?.release();
   }
 
-  [asyncDispose](): Promise<void> {
+  [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
 }

@@ -1,6 +1,5 @@
 import { chmodSync, existsSync, lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { asyncDispose } from '../../util/dispose.js';
 import type { Packet } from '../messages.js';
 import { PacketParser } from '../parser.js';
 import { serializePacket } from '../serializer.js';
@@ -135,7 +134,7 @@ export class XenstoreSocketServer {
     }
   }
 
-  [asyncDispose](): Promise<void> {
+  [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
 }

@@ -5,7 +5,6 @@
  * one a run, a management daemon one for its life) and passes it as `openXenstore({ stores })`.
  * @module
  */
-import { asyncDispose } from '../../util/dispose.js';
 import type { Logger } from '../../util/log.js';
 import { sleep } from '../../util/wait.js';
 import type { ClientOptions, XsClient } from '../client.js';
@@ -76,7 +75,7 @@ export class EmbeddedStores implements EmbeddedStoreProvider {
     for (const r of all) if (r.status === 'fulfilled') await r.value.store.close();
   }
 
-  [asyncDispose](): Promise<void> {
+  [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
 }
