@@ -163,8 +163,8 @@ describe('xl.cfg inputs that grow without bound: colo-xl -N create vs xl -N crea
     if (table.length > 0) process.stdout.write(`      case: xl | colo-xl (in the command; whole process, peak RSS)\n${table.join('')}`);
   });
 
-  it(`each growth case: the same stdout, stderr and status, with a ${HEAP_MB} MB heap`, async () => {
-    for (const [i, g] of GROWTH.entries()) {
+  for (const [i, g] of GROWTH.entries()) {
+    it(`growth case ${g.name}: the same stdout, stderr and status, with a ${HEAP_MB} MB heap`, async () => {
       const path = join(session.dir, `growth${i}.cfg`);
       writeFileSync(path, g.text);
       const args = ['-N', 'create', path];
@@ -175,8 +175,8 @@ describe('xl.cfg inputs that grow without bound: colo-xl -N create vs xl -N crea
       assert.ok(mine.stdout === real.stdout, `${g.name}: stdout differs (${mine.stdout.length} vs ${real.stdout.length} bytes)`);
       const m = mine.metrics!;
       table.push(`      ${g.name}: ${real.ms.toFixed(0)} ms | ${m.ms.toFixed(0)} ms; ${mine.ms.toFixed(0)} ms, ${(m.maxRssKb / 1024).toFixed(0)} MB\n`);
-    }
-  });
+    });
+  }
 
   it('cmdline, root and extra combine as xl\'s parse_cmdline combines them', async () => {
     const cases = [
