@@ -54,6 +54,10 @@ export async function withLibxl<T>(cli: CliContext, fn: (ctx: LibxlCtx) => Promi
     // pipelining saves round trips; in-process there are none, only the cost of juggling requests
     pipeline: !embedded,
     userdataDir: cli.env.COLO_XL_USERDATA_DIR ?? (embedded ? join(dirname(defaultStatePath(cli.env)), 'userdata') : '/var/lib/xen'),
+    scriptDir: cli.env.COLO_XL_SCRIPT_DIR,
+    // hotplug scripts see xl's environment and write onto its stderr
+    env: cli.env,
+    hotplugOutput: (text) => cli.io.err(text),
   });
   try {
     return await fn(ctx);

@@ -31,7 +31,17 @@ export interface LibxlCtx extends LibxlHost {
   pipeline: boolean;
   /** Where per-domain userdata lives (libxl: XEN_LIB_DIR, /var/lib/xen). */
   userdataDir: string;
+  /** The environment hotplug scripts start from (libxl's own, plus the script's variables). */
+  env: NodeJS.ProcessEnv;
+  /** Where a hotplug script's output goes (see HotplugOutput). */
+  hotplugOutput: HotplugOutput;
 }
+
+/**
+ * A hotplug script's stdout and stderr: the toolstack's stderr (fd 2, where libxl sends them),
+ * nowhere, or to a function (the CLI's stderr stream).
+ */
+export type HotplugOutput = 'stderr' | 'ignore' | ((text: string) => void);
 
 export interface LibxlCtxOptions {
   /** Where libxl's messages go (libxlLineLogger gives xl's stderr lines); silent by default. */
@@ -41,6 +51,10 @@ export interface LibxlCtxOptions {
   toolstackDomid?: number;
   stat?: StatFn;
   pipeline?: boolean;
+  /** Default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Default 'ignore': a library does not write to the console unless told to. */
+  hotplugOutput?: HotplugOutput;
 }
 
 export function libxlHost(opts: LibxlCtxOptions = {}): LibxlHost {
@@ -54,5 +68,12 @@ export function libxlHost(opts: LibxlCtxOptions = {}): LibxlHost {
 
 // libxl_ctx_alloc, minus what needs a hypervisor
 export function libxlCtx(xs: Xenstore, opts: LibxlCtxOptions = {}): LibxlCtx {
-  return { ...libxlHost(opts), xs, userdataDir: opts.userdataDir ?? '/var/lib/xen', pipeline: opts.pipeline ?? true };
+  return {
+    ...libxlHost(opts),
+    xs,
+    userdataDir: opts.userdataDir ?? '/var/lib/xen',
+    pipeline: opts.pipeline ?? true,
+    env: opts.env ?? process.env,
+    hotplugOutput: opts.hotplugOutput ?? 'ignore',
+  };
 }

@@ -11,9 +11,9 @@ import {
   deviceExists,
   deviceGenericAdd,
   deviceGenericRemove,
-  devicePaths,
-  waitForDeviceState,
+  waitDeviceConnection,
   XenbusState,
+  type DeviceWaitOptions,
   type Kvs,
   type LibxlDevice,
   type RemoveForce,
@@ -21,15 +21,12 @@ import {
 import { domainType, resolveDomid } from './domain.js';
 import type { DomainType } from './types/domain-config.js';
 import { updateDomainConfiguration } from './userdata.js';
-import { ERROR_DEVICE_EXISTS, ERROR_FAIL, ERROR_INVAL, LibxlError } from './errors.js';
-import { throwIfAborted, type WaitOptions } from '../util/wait.js';
+import { ERROR_DEVICE_EXISTS, ERROR_FAIL, ERROR_INVAL } from './errors.js';
+import { throwIfAborted } from '../util/wait.js';
 
 const DISK_C = 'libxl_disk.c';
 
 export { deviceDiskGetinfo, deviceDiskList, diskFromXenstore, vdevToDeviceDisk, type DiskInfo } from './disk-readback.js';
-
-/** How long libxl waits for a device's backend (LIBXL_INIT_TIMEOUT / LIBXL_DESTROY_TIMEOUT). */
-export const DEVICE_TIMEOUT_MS = 10_000;
 
 /**
  * libxl__device_disk_setdefault, on `disk` itself. Its first step, libxl__resolve_domid of
@@ -175,19 +172,18 @@ export function diskXenstoreEntries(ctx: LibxlHost, domid: number, disk: DeviceD
 
 /**
  * How deviceDiskAdd runs. The wait for the backend is bounded by `timeoutMs` (libxl's
- * LIBXL_INIT_TIMEOUT, DEVICE_TIMEOUT_MS, when unset; a timeout is LibxlError ERROR_TIMEDOUT) and
- * given up with AbortedError when `signal` fires.
+ * LIBXL_INIT_TIMEOUT, DEVICE_TIMEOUT_MS, when unset; a timeout is LibxlError ERROR_TIMEDOUT), the
+ * hotplug script by `hotplugTimeoutMs` (LIBXL_HOTPLUG_TIMEOUT), and both are given up with
+ * AbortedError when `signal` fires.
  */
-export interface DiskAddOptions extends WaitOptions {
+export interface DiskAddOptions extends DeviceWaitOptions {
   /** Update the domain's saved configuration (libxl_device_disk_add does; domain creation does not). */
   updateJson?: boolean;
-  /** Wait for the backend to connect (XenbusStateConnected); false returns after the commit. */
+  /**
+   * Wait for the backend and run its hotplug script, as libxl does (libxl__wait_device_connection);
+   * false returns after the commit, leaving both to someone else.
+   */
   wait?: boolean;
-}
-
-/** The caller's wait with libxl's device timeout when it gives none. */
-function deviceWait(opts: WaitOptions): WaitOptions {
-  return { ...opts, timeoutMs: opts.timeoutMs ?? DEVICE_TIMEOUT_MS };
 }
 
 /**
@@ -223,7 +219,7 @@ export async function deviceDiskAdd(ctx: LibxlCtx, domid: number, disk: DeviceDi
     return dev;
   });
 
-  if (opts.wait ?? true) await waitDeviceConnection(ctx, device, deviceWait(opts));
+  if (opts.wait ?? true) await waitDeviceConnection(ctx, device, opts);
   return device;
 }
 
@@ -232,26 +228,15 @@ function diskJsonObject(disk: DeviceDisk): Record<string, unknown> {
   return Object.fromEntries(diskJsonFields(disk).map(([k, v]) => [k, JSON.parse(v) as unknown]));
 }
 
-// libxl__wait_device_connection: the backend has to come up
-async function waitDeviceConnection(ctx: LibxlCtx, device: LibxlDevice, opts: WaitOptions): Promise<void> {
-  const be = devicePaths(device).backend;
-  try {
-    await waitForDeviceState(ctx, `${be}/state`, [XenbusState.Connected], opts);
-  } catch (e) {
-    if (e instanceof LibxlError) ctx.log.log('error', 'libxl_device.c:device_backend_callback', `unable to add device with path ${be}`, device.domid);
-    throw e;
-  }
-}
-
 /**
  * libxl_device_disk_safe_remove (`off`), libxl_device_disk_remove (`auto`) and
  * libxl_device_disk_destroy (`on`); see RemoveForce. The wait for the backend to close is bounded
- * as deviceDiskAdd's (DEVICE_TIMEOUT_MS, libxl's LIBXL_DESTROY_TIMEOUT, when unset). The saved
- * configuration forgets the disk once it is gone.
+ * as deviceDiskAdd's (DEVICE_TIMEOUT_MS, libxl's LIBXL_DESTROY_TIMEOUT, when unset). As in libxl
+ * 4.17 the saved configuration keeps the disk: only an add writes it, and what reads it back
+ * (libxl_retrieve_domain_configuration) goes by what xenstore still holds.
  */
-export async function deviceDiskRemove(ctx: LibxlCtx, domid: number, disk: DeviceDisk, force: RemoveForce, opts: WaitOptions = {}): Promise<void> {
+export async function deviceDiskRemove(ctx: LibxlCtx, domid: number, disk: DeviceDisk, force: RemoveForce, opts: DeviceWaitOptions = {}): Promise<void> {
   throwIfAborted(opts.signal, 'libxl_device_disk_remove');
   const dev = deviceFromDisk(ctx, domid, disk);
-  await deviceGenericRemove(ctx, dev, force, deviceWait(opts));
-  await updateDomainConfiguration(ctx, domid, 'disks', disk.vdev, undefined);
+  await deviceGenericRemove(ctx, dev, force, opts);
 }

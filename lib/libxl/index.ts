@@ -21,17 +21,27 @@ export {
   deviceDiskList,
   deviceDiskRemove,
   deviceDiskSetdefault,
-  DEVICE_TIMEOUT_MS,
   diskFromXenstore,
   resolveDiskBackend,
   vdevToDeviceDisk,
   type DiskAddOptions,
   type DiskInfo,
 } from './disk.js';
-export { libxlCtx, libxlHost, type LibxlCtx, type LibxlCtxOptions, type LibxlHost, type StatFn } from './ctx.js';
+export { libxlCtx, libxlHost, type HotplugOutput, type LibxlCtx, type LibxlCtxOptions, type LibxlHost, type StatFn } from './ctx.js';
+export { deviceHotplug, HOTPLUG_TIMEOUT_MS, type DeviceAction, type HotplugOptions } from './hotplug.js';
 export * from './errors.js';
 export { formatLibxlLogLine, libxlLineLogger, libxlLog, type LibxlLog } from './log.js';
 export { domainMake, type DomainMakeInfo } from './domain-make.js';
 export { domainQualifierToDomid, domainType } from './domain.js';
-export { XenbusState, waitForState, type RemoveForce, type LibxlDevice } from './device.js';
+export {
+  DEVICE_TIMEOUT_MS,
+  XenbusState,
+  deviceGenericRemove,
+  qemuBackend,
+  waitDeviceConnection,
+  waitForState,
+  type DeviceWaitOptions,
+  type RemoveForce,
+  type LibxlDevice,
+} from './device.js';
 export { YajlGen, YajlGenError, yajlEncodeString } from '../json/yajl.js';

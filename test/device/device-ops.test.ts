@@ -10,7 +10,7 @@ import { domainMake } from '../../lib/libxl/domain-make.js';
 import { LibxlError } from '../../lib/libxl/errors.js';
 import { captureLibxlLines } from '../support/fake-logger.js';
 import { EmbeddedXenstored } from '../../lib/xenstore/server/embedded.js';
-import { startFakeBackend, type FakeBackend } from '../support/fake-backend.js';
+import { HOTPLUG_SCRIPT_DIR, startFakeBackend, type FakeBackend } from '../support/fake-backend.js';
 
 describe('disk device operations on the embedded store', function () {
   this.timeout(30_000);
@@ -28,7 +28,7 @@ describe('disk device operations on the embedded store', function () {
     store = new EmbeddedXenstored();
     const socket = join(dir, 'xs.sock');
     await store.listen(socket);
-    env = { PATH: process.env.PATH, XENSTORED_PATH: socket, COLO_XL_USERDATA_DIR: join(dir, 'ud') };
+    env = { PATH: process.env.PATH, XENSTORED_PATH: socket, COLO_XL_USERDATA_DIR: join(dir, 'ud'), COLO_XL_SCRIPT_DIR: HOTPLUG_SCRIPT_DIR };
     const captured = captureLibxlLines();
     log = captured.lines;
     ctx = libxlCtx(store.client(), { logger: captured.logger, userdataDir: env.COLO_XL_USERDATA_DIR! });
@@ -41,16 +41,23 @@ describe('disk device operations on the embedded store', function () {
   });
 
   async function xl(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+    return xlWith({}, ...args);
+  }
+  /** colo-xl with `extra` added to its environment. */
+  async function xlWith(extra: NodeJS.ProcessEnv, ...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
     const io = new CapturedIo();
-    const status = await cliMain(args, io, env);
+    const status = await cliMain(args, io, { ...env, ...extra });
     return { status, stdout: io.stdout, stderr: io.stderr };
   }
 
-  it('block-attach waits for the backend to connect, and times out when it does not', async () => {
+  it('block-attach waits for blkback\'s InitWait, runs the block script, and times out when the backend does not come', async () => {
     let be: FakeBackend | undefined = await startFakeBackend(ctx.xs);
     try {
       assert.deepEqual(await xl('block-attach', 'guest', `vdev=xvda,target=${img}`), { status: 0, stdout: '', stderr: '' });
-      assert.equal(await ctx.xs.read('/local/domain/0/backend/vbd/3/51712/state'), '4');
+      // the script ran with libxl's environment: its relative XENBUS_PATH landed under dom0's backend
+      assert.equal(await ctx.xs.read('/local/domain/0/backend/vbd/3/51712/physical-device'), '7:0');
+      assert.equal(await ctx.xs.read('/local/domain/0/backend/vbd/3/51712/hotplug-status'), 'connected');
+      assert.equal(await ctx.xs.read('/local/domain/0/backend/vbd/3/51712/script'), `${HOTPLUG_SCRIPT_DIR}/block`);
     } finally {
       await be.stop();
       be = undefined;
@@ -88,6 +95,25 @@ describe('disk device operations on the embedded store', function () {
     }
   });
 
+  it('a failing block script fails the attach with libxl\'s report and the script\'s hotplug-error', async () => {
+    const be = await startFakeBackend(ctx.xs);
+    try {
+      const r = await xlWith({ FAKE_HOTPLUG_FAIL: 'losetup failed' }, 'block-attach', '3', `vdev=xvdb,target=${img}`);
+      assert.equal(r.status, 1);
+      assert.match(
+        r.stderr,
+        new RegExp(
+          `^fake block: losetup failed\n` +
+            `libxl: error: libxl_exec.c:libxl_report_child_exitstatus: ${HOTPLUG_SCRIPT_DIR}/block add \\[\\d+\\] exited with error status 1\n` +
+            'libxl: error: libxl_device.c:device_hotplug_child_death_cb: script: losetup failed\n' +
+            'libxl_device_disk_add failed.\n$',
+        ),
+      );
+    } finally {
+      await be.stop();
+    }
+  });
+
   it('block-detach without a backend: safe remove fails and keeps the disk, --force removes it', async () => {
     assert.equal((await xl('block-attach', '--no-wait', '3', `vdev=hda,target=${img}`)).status, 0);
     const safe = await xl('block-detach', '--timeout', '0.3', '3', 'hda');
@@ -97,7 +123,12 @@ describe('disk device operations on the embedded store', function () {
       stderr: 'libxl: error: libxl_device.c:device_backend_callback: Domain 3:unable to remove device with path /local/domain/0/backend/vbd/3/768\nlibxl_device_disk_safe_remove failed.\n',
     });
     assert.equal(await ctx.xs.read('/local/domain/0/backend/vbd/3/768/online'), '0');
-    assert.deepEqual(await xl('block-detach', '-f', '3', 'hda'), { status: 0, stdout: '', stderr: '' });
+    // libxl_device_disk_destroy waits too, then removes the nodes all the same and reports the wait
+    assert.deepEqual(await xl('block-detach', '--timeout', '0.3', '-f', '3', 'hda'), {
+      status: 1,
+      stdout: '',
+      stderr: 'libxl: error: libxl_device.c:device_backend_callback: Domain 3:unable to remove device with path /local/domain/0/backend/vbd/3/768\nlibxl_device_disk_destroy failed.\n',
+    });
     assert.equal(await ctx.xs.exists('/libxl/3'), true);
     assert.equal(await ctx.xs.exists('/libxl/3/device/vbd'), false);
     // libxl_vdev_to_device_disk logs why, then xl says it in its own words
@@ -109,13 +140,18 @@ describe('disk device operations on the embedded store', function () {
     assert.deepEqual(await xl('block-detach', 'nope', 'hda'), { status: 1, stdout: '', stderr: 'nope is an invalid domain identifier (rc=-6)\n' });
   });
 
-  it('the saved domain configuration gains and loses the disk, in libxl\'s JSON form', async () => {
+  it('the saved domain configuration gains the disk, in libxl\'s JSON form, and keeps it after a detach as libxl 4.17 does', async () => {
     // libxl's name and content: userdata-d.<domid>.<uuid>.libxl-json, the JSON with its C string's NUL
     const ud = () => JSON.parse(readFileSync(join(env.COLO_XL_USERDATA_DIR!, 'userdata-d.3.00000000-0000-4000-8000-000000000003.libxl-json'), 'utf8').replace(/\0$/, ''));
     assert.equal((await xl('block-attach', '--no-wait', '3', `vdev=xvdb,format=raw,target=${img}`)).status, 0);
     assert.deepEqual(ud().disks, [{ pdev_path: img, vdev: 'xvdb', format: 'raw', readwrite: 1 }]);
-    assert.equal((await xl('block-detach', '-f', '3', 'xvdb')).status, 0);
-    assert.deepEqual(ud().disks, []);
+    const be = await startFakeBackend(ctx.xs);
+    try {
+      assert.equal((await xl('block-detach', '3', 'xvdb')).status, 0);
+    } finally {
+      await be.stop();
+    }
+    assert.deepEqual(ud().disks, [{ pdev_path: img, vdev: 'xvdb', format: 'raw', readwrite: 1 }]);
   });
 
   const partial = '/libxl/3/device/vbd/51744';
