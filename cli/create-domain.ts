@@ -1,6 +1,7 @@
 /**
- * xl's create_domain (tools/xl/xl_vmcontrol.c, Xen 4.17) up to the point where a real create
- * would call libxl: read the file, append key=value words, parse, print the JSON.
+ * xl's create_domain (tools/xl/xl_vmcontrol.c, Xen 4.17): read the file, append key=value words,
+ * parse; the dry run prints the JSON, a real create hands that JSON to Xen's libxenlight
+ * (libxl_domain_create_new) on a Xen host and unpauses the domain unless -p.
  */
 
 import { readFileSync, statSync } from 'node:fs';
@@ -9,6 +10,8 @@ import { domainConfigToJson } from '../lib/libxl/json.js';
 import { parseConfigData, XlExit } from '../lib/xl/parse.js';
 import { readXlGlobals } from '../lib/xl/globals.js';
 import { strerror } from '../lib/util/errno.js';
+import { xenPresence } from '../lib/xenstore/open.js';
+import { withLibxenlight } from './libxenlight-session.js';
 
 export interface CreateDomainArgs {
   filename: string | null;
@@ -17,6 +20,8 @@ export interface CreateDomainArgs {
   dryRun: boolean;
   quiet: boolean;
   debug: boolean;
+  /** -p: leave the domain paused. */
+  paused: boolean;
 }
 
 // create_domain (the dry-run path)
@@ -61,6 +66,25 @@ export async function createDomainDryRun(ctx: CliContext, args: CreateDomainArgs
     return 0;
   }
   if (args.debug) io.err(json);
-  io.err('colo-xl: creating a domain needs a Xen host; use the dry run (colo-xl -N create)\n');
-  return 3;
+  if (xenPresence(ctx.env.COLO_XL_HOST_ROOT || '/') === undefined) {
+    io.err('colo-xl: creating a domain needs a Xen host; use the dry run (colo-xl -N create)\n');
+    return 3;
+  }
+  return withLibxenlight(ctx, (xl) => createDomain(xl, json, args.paused));
+}
+
+// create_domain from `start:` on, without xl's autoballoon lock and freemem, its console and
+// vncviewer autoconnection, or the daemon it leaves to act on the domain's shutdown
+function createDomain(xl: import('../lib/native/libxenlight.js').Libxenlight, json: string, paused: boolean): number {
+  let domid: number;
+  try {
+    domid = xl.domainCreateNew(json);
+  } catch (e) {
+    const rc = (e as { rc?: number }).rc;
+    if (rc === undefined) throw e;
+    // libxl has said why; xl exits with the error number, made positive
+    return -rc;
+  }
+  if (!paused) xl.domainUnpause(domid);
+  return 0;
 }

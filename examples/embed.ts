@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AbortedError, ColoXlError, loggerFrom, WaitTimeoutError } from 'colo-xl';
-import { deviceDiskAdd, deviceDiskGetinfo, deviceDiskList, deviceDiskRemove, domainMake, libxlCtx } from 'colo-xl/libxl';
+import { deviceDiskAdd, deviceDiskGetinfo, deviceDiskList, deviceDiskRemove, domainMake, libxlCtx, waitForState, XenbusState } from 'colo-xl/libxl';
 import { openXenstore, type Xenstore } from 'colo-xl/xenstore';
 import { EmbeddedXenstored } from 'colo-xl/xenstored';
 import { parseDiskSpec } from 'colo-xl/xlu';
@@ -74,11 +74,13 @@ async function main(): Promise<void> {
       const disk = parseDiskSpec(spec, { source: 'embed example' });
       say(`parsed: vdev ${disk.vdev}, format ${disk.format}, colo ${disk.colo_enable ? 'on' : 'off'}`);
 
-      // Attach, and wait for the backend to connect: at most 10 s, or until the stack calls
-      // cancel.abort() (then AbortedError, and nothing is left waiting).
+      // Attach. As in libxl, a backend QEMU serves (qdisk) is not waited for: QEMU connects it on
+      // its own. The stack waits for that itself: at most 10 s, or until it calls cancel.abort()
+      // (then AbortedError, and nothing is left waiting).
       const cancel = new AbortController();
       const device = await deviceDiskAdd(ctx, domid, disk, { signal: cancel.signal, timeoutMs: 10_000 });
       const statePath = `/local/domain/${device.backendDomid}/backend/${device.backendKind}/${domid}/${device.devid}/state`;
+      await waitForState(ctx, statePath, [XenbusState.Connected], { signal: cancel.signal, timeoutMs: 10_000 });
       say(`attached: devid ${device.devid}, backend ${device.backendKind}, state ${await xs.read(statePath)}`);
 
       // A stack watching a node with its own bounds: the first event is the watch's initial fire.

@@ -2,8 +2,10 @@ import type { CliContext, Command } from '../command.js';
 
 const HELP = `Usage: colo-xl [-N] create <ConfigFile> [options] [key=value...]
 
-Create a domain from an xl.cfg file. Only the dry run (global -N, or -n) is available here:
-it prints the libxl domain configuration as JSON, as Xen 4.17's \`xl -N create\` does.
+Create a domain from an xl.cfg file. The dry run (global -N, or -n) prints the libxl domain
+configuration as JSON, as Xen 4.17's \`xl -N create\` does. On a Xen host the domain is built by
+Xen's libxenlight from that configuration and unpaused; colo-xl leaves no daemon behind to act
+on its shutdown (on_poweroff, on_reboot, on_crash are xl's daemon's work).
 
 Options:
  -n, --dryrun        Dry run (same as the global -N).
@@ -11,8 +13,10 @@ Options:
  -f FILE, --defconfig=FILE
                      Read the configuration from FILE.
  -h, --help          Print this help.
- -p -c -d -e -F -V -A
-                     Accepted for compatibility with xl; they only matter for a real create.
+ -p                  Leave the domain paused after it is created.
+ -d                  Print the JSON configuration on stderr too.
+ -c -e -F -V -A      Accepted for compatibility with xl; colo-xl attaches no console or
+                     viewer and runs no daemon.
 key=value            Appended to the configuration as extra lines (like xl).
 `;
 
@@ -24,12 +28,13 @@ interface CreateArgs {
   dryRun: boolean;
   quiet: boolean;
   debug: boolean;
+  paused: boolean;
 }
 
 // main_create's option handling: a leading file name, getopt "Fnqf:pcdeVA" up to the first
 // other word, then key=value words and the file name.
 function parseArgs(ctx: CliContext, argv: string[]): CreateArgs | number {
-  const a: CreateArgs = { filename: null, extra: null, dryRun: ctx.dryRun, quiet: false, debug: false };
+  const a: CreateArgs = { filename: null, extra: null, dryRun: ctx.dryRun, quiet: false, debug: false, paused: false };
   let args = argv;
   if (args[0] !== undefined && !args[0].startsWith('-') && !args[0].includes('=')) {
     a.filename = args[0];
@@ -75,6 +80,7 @@ function parseArgs(ctx: CliContext, argv: string[]): CreateArgs | number {
       if (ch === 'n') a.dryRun = true;
       if (ch === 'q') a.quiet = true;
       if (ch === 'd') a.debug = true;
+      if (ch === 'p') a.paused = true;
     }
   }
   for (const w of rest) {

@@ -7,17 +7,8 @@ import { deviceDiskDevNumber } from './devnum.js';
 import { diskJsonFields } from './json-disk.js';
 import { deviceDiskCopy, type DeviceDisk, type DiskBackend, type DiskFormat } from './types/disk.js';
 import type { LibxlCtx, LibxlHost } from './ctx.js';
-import {
-  deviceExists,
-  deviceGenericAdd,
-  deviceGenericRemove,
-  waitDeviceConnection,
-  XenbusState,
-  type DeviceWaitOptions,
-  type Kvs,
-  type LibxlDevice,
-  type RemoveForce,
-} from './device.js';
+import { deviceExists, deviceGenericAdd, XenbusState, type Kvs, type LibxlDevice } from './device.js';
+import { deviceGenericRemove, waitDeviceConnection, type DeviceWaitOptions, type RemoveForce } from './device-connection.js';
 import { domainType, resolveDomid } from './domain.js';
 import type { DomainType } from './types/domain-config.js';
 import { updateDomainConfiguration } from './userdata.js';

@@ -33,15 +33,13 @@ export * from './errors.js';
 export { formatLibxlLogLine, libxlLineLogger, libxlLog, type LibxlLog } from './log.js';
 export { domainMake, type DomainMakeInfo } from './domain-make.js';
 export { domainQualifierToDomid, domainType } from './domain.js';
+export { XenbusState, waitForState, type LibxlDevice } from './device.js';
 export {
   DEVICE_TIMEOUT_MS,
-  XenbusState,
   deviceGenericRemove,
   qemuBackend,
   waitDeviceConnection,
-  waitForState,
   type DeviceWaitOptions,
   type RemoveForce,
-  type LibxlDevice,
-} from './device.js';
+} from './device-connection.js';
 export { YajlGen, YajlGenError, yajlEncodeString } from '../json/yajl.js';

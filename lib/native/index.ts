@@ -5,3 +5,4 @@
  * @module
  */
 export * from './libxenstore.js';
+export * from './libxenlight.js';

@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { DOM0_CHECKOUT, XenRig } from './rig.js';
 import { imageForTests, say } from './report.js';
-import { makeLoopDisk, removeLoopDisk, shq, waitBackendState, waitGuestConsole, xlCreate, xvdDevid, guestConsole } from './guest.js';
+import { makeLoopDisk, removeLoopDisk, shq, waitBackendState, waitGuestConsole, waitInDom0, xlCreate, xvdDevid, guestConsole, type CreatedGuest, type LoopDisk } from './guest.js';
+import { anyExists, coloXl, diskPaths, dumpDevice, realXl } from './devices.js';
 
 describe('a real Xen 4.17 hypervisor under QEMU TCG', function () {
   let rig: XenRig | undefined;
@@ -68,6 +69,131 @@ describe('a real Xen 4.17 hypervisor under QEMU TCG', function () {
     } finally {
       await dom0.run(`xl destroy ${name}`, { timeoutSeconds: 300 });
       await removeLoopDisk(dom0, disk);
+    }
+  });
+
+  describe('colo-xl block-attach, block-list and block-detach on a running PV guest made by real xl', function () {
+    const name = 'rigdev';
+    let guest: CreatedGuest | undefined;
+    let boot: LoopDisk | undefined;
+    let extra: LoopDisk | undefined;
+    const theGuest = (): CreatedGuest => {
+      assert.ok(guest, 'the guest was not created');
+      return guest;
+    };
+    const spec = (): string => `format=raw,vdev=xvdb,access=rw,target=${extra!.loop}`;
+    const xvdb = (): ReturnType<typeof diskPaths> => diskPaths(theGuest().domid, xvdDevid('b'));
+    let coloXlNodes: string[] = [];
+
+    before(async function () {
+      this.timeout(20 * 60_000);
+      const dom0 = theRig().dom0;
+      boot = await makeLoopDisk(dom0, 'dev-a', 'RIG-DEV-BOOT-A', 16);
+      extra = await makeLoopDisk(dom0, 'dev-b', 'RIG-COLO-XL-ATTACHED-B', 32);
+      guest = await xlCreate(dom0, name, [`format=raw,vdev=xvda,access=rw,target=${boot.loop}`]);
+      await waitGuestConsole(dom0, name, 'GUEST: /dev/xvda ', 600);
+      say(`guest ${name} (domid ${guest.domid}) up, xl create ${guest.createSeconds.toFixed(1)} s`);
+    });
+
+    after(async function () {
+      this.timeout(10 * 60_000);
+      const dom0 = theRig().dom0;
+      await dom0.run(`xl destroy ${name}`, { timeoutSeconds: 300 });
+      if (boot) await removeLoopDisk(dom0, boot);
+      if (extra) await removeLoopDisk(dom0, extra);
+    });
+
+    it('colo-xl block-attach of a phy disk: the block script runs, blkback connects, the guest reads the bytes', async function () {
+      this.timeout(15 * 60_000);
+      const dom0 = theRig().dom0;
+      const t0 = performance.now();
+      const r = await coloXl(dom0, ['block-attach', name, spec()]);
+      say(`colo-xl block-attach returned ${r.status} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      assert.deepEqual(r, { status: 0, stdout: '', stderr: '' });
+      const hotplug = await dom0.check(`xenstore-read ${xvdb().backend}/hotplug-status ${xvdb().backend}/physical-device-path`);
+      assert.deepEqual(hotplug.trim().split('\n'), ['connected', extra!.loop]);
+      const connected = await waitBackendState(dom0, xvdb().backend, 4, 600);
+      const seen = await waitGuestConsole(dom0, name, 'GUEST: /dev/xvdb ', 600);
+      say(`backend state 4 after ${connected.toFixed(1)} s more, the guest reported /dev/xvdb ${seen.toFixed(1)} s after that`);
+      const line = /GUEST: \/dev\/xvdb sectors=(\d+) first32=\[([^\]]*)\]/.exec(await guestConsole(dom0, name));
+      assert.ok(line);
+      assert.equal(Number(line[1]), 32 * 2048);
+      assert.ok(line[2]!.startsWith(extra!.magic.replace(/[^A-Za-z0-9_-]/g, '.')), `the guest read ${line[2]}`);
+      coloXlNodes = await dumpDevice(dom0, Object.values(xvdb()));
+    });
+
+    it('colo-xl block-list prints what xl block-list prints', async function () {
+      this.timeout(10 * 60_000);
+      const dom0 = theRig().dom0;
+      const mine = await coloXl(dom0, ['block-list', name]);
+      const theirs = await realXl(dom0, ['block-list', name]);
+      say(`block-list:\n${theirs.stdout}`);
+      assert.deepEqual(mine, theirs);
+      assert.match(theirs.stdout, new RegExp(`^${xvdDevid('b')}\\s+0\\s+${theGuest().domid}\\s+4\\s`, 'm'));
+    });
+
+    it('colo-xl block-detach: the guest loses the disk and every node is gone', async function () {
+      this.timeout(15 * 60_000);
+      const dom0 = theRig().dom0;
+      const r = await coloXl(dom0, ['block-detach', name, 'xvdb']);
+      assert.deepEqual(r, { status: 0, stdout: '', stderr: '' });
+      assert.deepEqual(await anyExists(dom0, Object.values(xvdb())), []);
+      await waitInDom0(dom0, `tail -n 1 /var/log/xen/console/guest-${name}.log | grep -q 'block devices \\[xvda \\]'`, 300, `tail -n 5 /var/log/xen/console/guest-${name}.log`);
+    });
+
+    it('real xl block-attach of the same spec writes the same nodes colo-xl wrote (xenstore-ls -fp)', async function () {
+      this.timeout(15 * 60_000);
+      const dom0 = theRig().dom0;
+      assert.ok(coloXlNodes.length > 0, "colo-xl's attach did not run");
+      assert.deepEqual(await realXl(dom0, ['block-attach', name, spec()]), { status: 0, stdout: '', stderr: '' });
+      await waitBackendState(dom0, xvdb().backend, 4, 600);
+      const xlNodes = await dumpDevice(dom0, Object.values(xvdb()));
+      say(`nodes of xvdb: ${xlNodes.length} written by real xl, ${coloXlNodes.length} by colo-xl`);
+      assert.deepEqual(coloXlNodes, xlNodes);
+      assert.deepEqual(await realXl(dom0, ['block-detach', name, 'xvdb']), { status: 0, stdout: '', stderr: '' });
+    });
+
+    it('both keep the detached disk in the saved domain configuration (libxl 4.17 only adds)', async function () {
+      this.timeout(5 * 60_000);
+      const dom0 = theRig().dom0;
+      const json = await dom0.check(`cat /var/lib/xen/userdata-d.${theGuest().domid}.*.libxl-json | tr -d '\\0'`);
+      const disks = (JSON.parse(json) as { disks: { vdev: string }[] }).disks.map((d) => d.vdev);
+      // xvda from create, xvdb from colo-xl's attach and again from xl's
+      assert.deepEqual(disks, ['xvda', 'xvdb', 'xvdb']);
+    });
+
+    // Each bad command run by real xl, then by colo-xl on the same state: the same words (pids
+    // aside), the same status, and the same nodes left behind (a failed attach keeps what it wrote).
+    const badInput = (): string[][] => [
+      ['block-attach', 'no-such-guest', spec()],
+      ['block-attach', name, 'format=raw,vdev=xvdc,access=rw,target=/dev/no-such-disk'],
+      ['block-attach', name, 'format=raw,vdev=xvda,access=rw,target=/dev/null'],
+      ['block-attach', name, 'vdev=xvdc'],
+      ['block-attach', name, `format=raw,vdev=xvdc,access=rw,script=/bin/false,target=${extra!.loop}`],
+      ['block-detach', name, 'xvdq'],
+      ['block-detach', 'no-such-guest', 'xvda'],
+    ];
+    for (let k = 0; k < 7; k++) {
+      it(`bad input ${k + 1}: the same words, status and leftover nodes as real xl`, async function () {
+        this.timeout(10 * 60_000);
+        const dom0 = theRig().dom0;
+        const args = badInput()[k]!;
+        const domid = theGuest().domid;
+        const where = [`/local/domain/0/backend/vbd/${domid}`, `/local/domain/${domid}/device`, `/libxl/${domid}/device`];
+        const clean = async (): Promise<void> => {
+          await dom0.run(`xl block-detach -f ${name} xvdc >/dev/null 2>&1; true`, { timeoutSeconds: 120 });
+        };
+        const pids = (r: { status: number; stdout: string; stderr: string }) => ({ ...r, stderr: r.stderr.replace(/ \[\d+\] /g, ' [pid] ') });
+        const theirs = pids(await realXl(dom0, args));
+        const theirNodes = await dumpDevice(dom0, where);
+        await clean();
+        const mine = pids(await coloXl(dom0, args));
+        const myNodes = await dumpDevice(dom0, where);
+        await clean();
+        say(`${args.join(' ')}: xl ${theirs.status}, colo-xl ${mine.status}: ${theirs.stderr.trim().split('\n').at(-1)}`);
+        assert.deepEqual(mine, theirs, args.join(' '));
+        assert.deepEqual(myNodes, theirNodes);
+      });
     }
   });
 
