@@ -3,7 +3,7 @@
  * (tools/xl/xl_info.c, the default table) and main_destroy (xl_vmcontrol.c), Xen 4.17.
  */
 import type { Command } from '../command.js';
-import { xlGetopt, type XlHelp } from '../getopt.js';
+import { printXlHelp, xlGetopt, type XlHelp } from '../getopt.js';
 import { findDomain, withLibxenlight } from '../libxenlight-session.js';
 import type { Dominfo } from '../../lib/native/libxenlight.js';
 
@@ -45,8 +45,7 @@ function listRow(name: string, d: Dominfo): string {
 const REASONS = ['poweroff', 'reboot', 'suspend', 'crash', 'watchdog', 'soft_reset'];
 function shutdownReason(v: unknown): number {
   if (typeof v === 'number') return v;
-  const at = REASONS.indexOf(String(v));
-  return at;
+  return REASONS.indexOf(String(v));
 }
 
 export const list: Command = {
@@ -58,11 +57,12 @@ export const list: Command = {
     const parsed = xlGetopt(cli.io, argv, 'lvhZcn', [], listHelp, 0);
     if (typeof parsed === 'number') return parsed;
     if (parsed.options.length > 0) {
-      cli.io.err(`colo-xl list: -${parsed.options.map((o) => o.opt).join(' -')} is not supported; the default table is\n`);
+      cli.io.err(`colo-xl list: -${parsed.options.map((o) => o.opt).join(' -')} not supported (colo-xl prints the default table only)\n`);
       return 2;
     }
     if (parsed.rest.length > 1) {
-      cli.io.err(`'xl list' takes at most one domain.\n`);
+      // main_list: help("list"), then failure
+      printXlHelp(cli.io, listHelp);
       return 1;
     }
     return withLibxenlight(cli, (xl) => {

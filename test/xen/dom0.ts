@@ -29,9 +29,19 @@ const PICKUP_SECONDS = 180;
 
 export class Dom0Channel {
   private next = 0;
+  /** What `unstick` reported each time it was needed, for the run's report. */
+  readonly unstuck: string[] = [];
 
-  /** `diagnose` is asked, when the agent is stuck, for anything that says why (its text goes into the error). */
-  constructor(readonly ctlDir: string, private readonly diagnose: () => Promise<string> = async () => '(no diagnosis)') {
+  /**
+   * `diagnose` is asked, when the agent is stuck, for anything that says why (its text goes into
+   * the error). `unstick`, when given, is tried once per request first: it may kill what holds
+   * the agent up and answers what it did; the request then gets another pickup window.
+   */
+  constructor(
+    readonly ctlDir: string,
+    private readonly diagnose: () => Promise<string> = async () => '(no diagnosis)',
+    private readonly unstick?: () => Promise<string>,
+  ) {
     for (const d of ['req', 'run', 'out']) mkdirSync(join(ctlDir, d), { recursive: true });
   }
 
@@ -54,8 +64,14 @@ export class Dom0Channel {
     const t0 = performance.now();
     // Bounded by the limit plus slack for the agent's polling and 9p under a loaded TCG dom0.
     const deadline = t0 + (limit + 60) * 1000;
-    const pickupBy = t0 + PICKUP_SECONDS * 1000;
+    let pickupBy = t0 + PICKUP_SECONDS * 1000;
+    let unstuck = false;
     while (!existsSync(out('rc'))) {
+      if (performance.now() > pickupBy && existsSync(req) && this.unstick && !unstuck) {
+        unstuck = true;
+        this.unstuck.push(await this.unstick());
+        pickupBy = performance.now() + PICKUP_SECONDS * 1000;
+      }
       if (performance.now() > pickupBy && existsSync(req)) {
         rmSync(req, { force: true });
         throw new Dom0StalledError(script, PICKUP_SECONDS, await this.diagnose());

@@ -26,6 +26,8 @@ describe('a real Xen 4.17 hypervisor under QEMU TCG', function () {
 
   after(async function () {
     this.timeout(60_000);
+    const unstuck = rig?.dom0.unstuck ?? [];
+    say(`dom0's agent was held up ${unstuck.length} time(s)${unstuck.map((u) => `\n${u}`).join('')}`);
     await rig?.stop();
   });
 
@@ -72,6 +74,41 @@ describe('a real Xen 4.17 hypervisor under QEMU TCG', function () {
     }
   });
 
+  it('colo-xl create (libxenlight) builds the PV guest and it boots; colo-xl list matches xl list; colo-xl destroy takes it away', async function () {
+    this.timeout(25 * 60_000);
+    const dom0 = theRig().dom0;
+    const name = 'rigcx';
+    const cfg = `/tmp/${name}.cfg`;
+    const disk = await makeLoopDisk(dom0, 'cx', 'RIG-COLO-XL-CREATE', 16);
+    try {
+      await dom0.check(`sed 's/^name = .*/name = "${name}"/' /opt/xen-rig/guest/pv.cfg > ${cfg} && echo 'disk = ["format=raw,vdev=xvda,access=rw,target=${disk.loop}"]' >> ${cfg} && rm -f /var/log/xen/console/guest-${name}.log`);
+      const t0 = performance.now();
+      const created = await coloXl(dom0, ['create', cfg], 900);
+      say(`colo-xl create returned ${created.status} in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${created.stderr.trim()}`);
+      assert.equal(created.status, 0, created.stderr);
+      assert.equal(created.stdout, '');
+      assert.match(created.stderr, new RegExp(`^Parsing config from ${cfg}\n`));
+      const up = await waitGuestConsole(dom0, name, 'GUEST: /dev/xvda ', 900);
+      say(`the guest colo-xl created reported /dev/xvda ${up.toFixed(1)} s later`);
+      assert.match(await guestConsole(dom0, name), /GUEST: \/dev\/xvda sectors=32768 first32=\[RIG-COLO-XL-CREATE/);
+      // list: the same table, the columns that change by the second (state, CPU time) aside
+      const steady = (t: string): string => t.split('\n').map((l) => l.replace(/\s+[-rbpscd?]{6}\s+\d+\.\d$/, '')).join('\n');
+      const mine = await coloXl(dom0, ['list']);
+      const theirs = await realXl(dom0, ['list']);
+      say(`xl list:\n${theirs.stdout}`);
+      assert.equal(mine.status, 0, mine.stderr);
+      assert.equal(steady(mine.stdout), steady(theirs.stdout));
+      assert.match(mine.stdout, new RegExp(`^${name}\\s+\\d+\\s+192\\s+1\\s+[-rbpscd]{6}\\s+\\d+\\.\\d$`, 'm'));
+      assert.deepEqual(await coloXl(dom0, ['destroy', name]), { status: 0, stdout: '', stderr: '' });
+      const after = await realXl(dom0, ['list']);
+      assert.doesNotMatch(after.stdout, new RegExp(`^${name}\\s`, 'm'));
+      assert.deepEqual(await coloXl(dom0, ['destroy', name]), { status: 1, stdout: '', stderr: `${name} is an invalid domain identifier (rc=-6)\n` });
+    } finally {
+      await dom0.run(`xl destroy ${name} 2>/dev/null; true`, { timeoutSeconds: 300 });
+      await removeLoopDisk(dom0, disk);
+    }
+  });
+
   describe('colo-xl block-attach, block-list and block-detach on a running PV guest made by real xl', function () {
     const name = 'rigdev';
     let guest: CreatedGuest | undefined;
@@ -109,6 +146,7 @@ describe('a real Xen 4.17 hypervisor under QEMU TCG', function () {
       const t0 = performance.now();
       const r = await coloXl(dom0, ['block-attach', name, spec()]);
       say(`colo-xl block-attach returned ${r.status} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      if (r.status !== 0) say(`dom0's faults:\n${(await dom0.run("dmesg | grep -a -E 'segfault|traps:|general protection' | tail -n 5")).stdout}`);
       assert.deepEqual(r, { status: 0, stdout: '', stderr: '' });
       const hotplug = await dom0.check(`xenstore-read ${xvdb().backend}/hotplug-status ${xvdb().backend}/physical-device-path`);
       assert.deepEqual(hotplug.trim().split('\n'), ['connected', extra!.loop]);

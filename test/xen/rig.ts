@@ -139,13 +139,23 @@ export class XenRig {
     const ctl = join(runDir, 'ctl');
     // The agent's stall diagnosis needs the rig; the rig needs the channel: a late-bound lookup.
     const rigRef: { rig?: XenRig } = {};
-    const dom0 = new Dom0Channel(ctl, async () =>
-      rigRef.rig ? rigRef.rig.typeOnConsole('ps -eo pid,stat,wchan:24,etime,args | tail -n 40; free -m') : '(no rig)');
+    const dom0 = new Dom0Channel(
+      ctl,
+      async () => (rigRef.rig ? rigRef.rig.typeOnConsole('ps -eo pid,stat,wchan:24,etime,args | tail -n 40; free -m') : '(no rig)'),
+      // A user process spinning for minutes right after it started (see README, "Seen under TCG"):
+      // kill each one that has been running (R) for over a minute, and say which.
+      async () =>
+        rigRef.rig
+          ? rigRef.rig.typeOnConsole(
+              "ps -eo pid=,stat=,etimes=,args= | awk '$2 ~ /^R/ && $3 > 60 && $4 !~ /^\\[/ {print}' | tee /dev/stderr | awk '{print $1}' | xargs -r kill -9",
+            )
+          : '(no rig)',
+    );
     const nodeDir = shareNode(runDir);
     const consolePath = join(runDir, 'console.log');
     const dom0Mem = opts.dom0Memory ?? '1536M';
     const xenArgs = [
-      `dom0_mem=${dom0Mem},max:${dom0Mem}`, `dom0_max_vcpus=${opts.vcpus ?? 2}`,
+      `dom0_mem=${dom0Mem},max:${dom0Mem}`, `dom0_max_vcpus=${opts.vcpus ?? 1}`,
       'console=com1', 'com1=115200,8n1', 'loglvl=all', 'guest_loglvl=all', 'console_timestamps=boot',
       'noreboot', 'smap=0', 'smep=0', ...(opts.xenArgs ?? []),
     ];
@@ -155,7 +165,7 @@ export class XenRig {
     ];
     const args = [
       // One host thread for all vCPUs: the machine is shared, and nice keeps it polite.
-      '-accel', 'tcg,thread=single', '-cpu', 'max', '-m', opts.machineMemory ?? '3G', '-smp', String(opts.vcpus ?? 2),
+      '-accel', 'tcg,thread=single', '-cpu', 'max', '-m', opts.machineMemory ?? '3G', '-smp', String(opts.vcpus ?? 1),
       '-kernel', image.xen, '-append', xenArgs.join(' '),
       '-initrd', `${optionPath(image.vmlinuz)} ${dom0Args},${optionPath(image.initrd)}`,
       '-drive', `file=${optionPath(image.rootImage)},format=raw,if=virtio,cache=unsafe,snapshot=on`,
