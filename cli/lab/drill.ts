@@ -9,7 +9,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ColoXlError } from '../../lib/errors.js';
 import { QemuNativeColo } from '../../lib/colo/native.js';
-import { freePort, QemuGroup, qemuImg } from '../../lib/qemu/process.js';
+import { freePorts, QemuGroup, qemuImg } from '../../lib/qemu/process.js';
 import { HaAgent, type HaReport } from '../../lib/ha/agent.js';
 import { waitFailoverCommit } from '../../lib/colo/replication.js';
 import { firstCheckpoint, startPair } from './pair.js';
@@ -110,7 +110,7 @@ export async function runDrillOnce(o: DrillOptions & { qemus: QemuGroup }, n: nu
   // stderr alone: the combined output can split a trace line around a stdout chunk
   let trace = '';
   pair.P.proc.stderr?.on('data', (b: Buffer) => (trace += b.toString()));
-  const [pp, sp] = [await freePort(), await freePort()];
+  const [pp, sp] = await freePorts(2);
   const agent = (role: 'primary' | 'secondary'): HaAgent =>
     new HaAgent({
       node: role,

@@ -13,6 +13,7 @@ export {
   runQemuImg,
   ioVerdict,
   freePort,
+  freePorts,
   DEFAULT_QEMU_PATHS,
   QEMU_BIN,
   QEMU_IMG,

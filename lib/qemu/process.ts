@@ -124,6 +124,16 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/**
+ * `n` ports as freePort picks them, all different: picks made before anything binds them can
+ * otherwise repeat (a QEMU then fails to bind the second listener on the same port).
+ */
+export async function freePorts(n: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < n) ports.add(await freePort());
+  return [...ports];
+}
+
 /** Resolves true once `p` settles, false after `ms`; the timer goes either way. */
 async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;

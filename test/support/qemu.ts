@@ -5,10 +5,25 @@
  * installed, offline qemu-io, and libxl's drive strings for the test QEMUs.
  */
 import { spawnSync } from 'node:child_process';
-import { QEMU_BIN, QEMU_IMG, QEMU_IO, QemuGroup, type QemuProcess } from '../../lib/qemu/process.js';
+import { QEMU_BIN, QEMU_IMG, QEMU_IO, QemuGroup, freePort as pickFreePort, type QemuProcess } from '../../lib/qemu/process.js';
 import { requireFile } from './require-tool.js';
 
 export * from '../../lib/qemu/process.js';
+
+// Every port handed to a test in this process: a suite picks many before its QEMUs bind them,
+// and two random picks that agree made a QEMU fail with "Address already in use".
+const handedOut = new Set<number>();
+
+/** lib's freePort, never handing this test process the same port twice. */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await pickFreePort();
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+}
 
 /** The QEMUs the tests (and the benchmark) start, in one group for the after hooks to end. */
 export const testQemus = new QemuGroup();
