@@ -1,4 +1,5 @@
 import type { CliContext, Command } from '../command.js';
+import type { CreateDomainArgs } from '../create-domain.js';
 
 const HELP = `Usage: colo-xl [-N] create <ConfigFile> [options] [key=value...]
 
@@ -22,14 +23,7 @@ key=value            Appended to the configuration as extra lines (like xl).
 
 const FLAGS_WITHOUT_ARG = 'FnqpcdeVA';
 
-interface CreateArgs {
-  filename: string | null;
-  extra: string | null;
-  dryRun: boolean;
-  quiet: boolean;
-  debug: boolean;
-  paused: boolean;
-}
+type CreateArgs = CreateDomainArgs;
 
 // main_create's option handling: a leading file name, getopt "Fnqf:pcdeVA" up to the first
 // other word, then key=value words and the file name.

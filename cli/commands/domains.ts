@@ -48,70 +48,63 @@ function shutdownReason(v: unknown): number {
   return REASONS.indexOf(String(v));
 }
 
-export const list: Command = {
-  name: 'list',
-  usage: '[options] [Domain]',
-  summary: listHelp.summary,
-  help: listHelp,
-  async run(cli, argv) {
-    const parsed = xlGetopt(cli.io, argv, 'lvhZcn', [], listHelp, 0);
-    if (typeof parsed === 'number') return parsed;
-    if (parsed.options.length > 0) {
-      cli.io.err(`colo-xl list: -${parsed.options.map((o) => o.opt).join(' -')} not supported (colo-xl prints the default table only)\n`);
-      return 2;
+/** An xl command of this file: its name, usage and summary are its help's. */
+function xlCommand(help: XlHelp, run: Command['run']): Command {
+  return { name: help.name, usage: help.usage.trim(), summary: help.summary, help, run };
+}
+
+export const list = xlCommand(listHelp, async (cli, argv) => {
+  const parsed = xlGetopt(cli.io, argv, 'lvhZcn', [], listHelp, 0);
+  if (typeof parsed === 'number') return parsed;
+  if (parsed.options.length > 0) {
+    cli.io.err(`colo-xl list: -${parsed.options.map((o) => o.opt).join(' -')} not supported (colo-xl prints the default table only)\n`);
+    return 2;
+  }
+  if (parsed.rest.length > 1) {
+    // main_list: help("list"), then failure
+    printXlHelp(cli.io, listHelp);
+    return 1;
+  }
+  return withLibxenlight(cli, (xl) => {
+    let infos: Dominfo[];
+    const q = parsed.rest[0];
+    if (q === undefined) {
+      infos = xl.listDomain();
+    } else {
+      const domid = findDomain(cli, xl, q);
+      if (domid === undefined) return 1;
+      const one = xl.domainInfo(domid);
+      if (!one) {
+        cli.io.err(`Error: Domain '${q}' does not exist.\n`);
+        return 1;
+      }
+      infos = [one];
     }
-    if (parsed.rest.length > 1) {
-      // main_list: help("list"), then failure
-      printXlHelp(cli.io, listHelp);
+    cli.io.out('Name                                        ID   Mem VCPUs\tState\tTime(s)\n');
+    for (const d of infos) cli.io.out(listRow(xl.domidToName(d.domid) ?? '(null)', d));
+    return 0;
+  });
+});
+
+export const destroy = xlCommand(destroyHelp, async (cli, argv) => {
+  const parsed = xlGetopt(cli.io, argv, 'f', [], destroyHelp, 1);
+  if (typeof parsed === 'number') return parsed;
+  const force = parsed.options.some((o) => o.opt === 'f');
+  return withLibxenlight(cli, (xl) => {
+    const domid = findDomain(cli, xl, parsed.rest[0]!);
+    if (domid === undefined) return 1;
+    if (domid === 0 && !force) {
+      cli.io.err('Not destroying domain 0; use -f to force.\nThis can only be done when using a disaggregated hardware domain and toolstack.\n\n');
       return 1;
     }
-    return withLibxenlight(cli, (xl) => {
-      let infos: Dominfo[];
-      const q = parsed.rest[0];
-      if (q === undefined) {
-        infos = xl.listDomain();
-      } else {
-        const domid = findDomain(cli, xl, q);
-        if (domid === undefined) return 1;
-        const one = xl.domainInfo(domid);
-        if (!one) {
-          cli.io.err(`Error: Domain '${q}' does not exist.\n`);
-          return 1;
-        }
-        infos = [one];
-      }
-      cli.io.out('Name                                        ID   Mem VCPUs\tState\tTime(s)\n');
-      for (const d of infos) cli.io.out(listRow(xl.domidToName(d.domid) ?? '(null)', d));
-      return 0;
-    });
-  },
-};
-
-export const destroy: Command = {
-  name: 'destroy',
-  usage: '[options] <Domain>',
-  summary: destroyHelp.summary,
-  help: destroyHelp,
-  async run(cli, argv) {
-    const parsed = xlGetopt(cli.io, argv, 'f', [], destroyHelp, 1);
-    if (typeof parsed === 'number') return parsed;
-    const force = parsed.options.some((o) => o.opt === 'f');
-    return withLibxenlight(cli, (xl) => {
-      const domid = findDomain(cli, xl, parsed.rest[0]!);
-      if (domid === undefined) return 1;
-      if (domid === 0 && !force) {
-        cli.io.err('Not destroying domain 0; use -f to force.\nThis can only be done when using a disaggregated hardware domain and toolstack.\n\n');
-        return 1;
-      }
-      try {
-        xl.domainDestroy(domid);
-      } catch (e) {
-        const rc = (e as { rc?: number }).rc;
-        if (rc === undefined) throw e;
-        cli.io.err(`destroy failed (rc=${rc})\n`);
-        return 1;
-      }
-      return 0;
-    });
-  },
-};
+    try {
+      xl.domainDestroy(domid);
+    } catch (e) {
+      const rc = (e as { rc?: number }).rc;
+      if (rc === undefined) throw e;
+      cli.io.err(`destroy failed (rc=${rc})\n`);
+      return 1;
+    }
+    return 0;
+  });
+});

@@ -21,10 +21,8 @@ const BE = '/local/domain/0/backend/vbd/3/51712';
 describe('hotplug scripts as libxl runs them', function () {
   this.timeout(20_000);
   const scratch = scratchDir('colo-xl-hotplug-');
-  let store: EmbeddedXenstored;
-  let ctx: LibxlCtx;
-  let lines: string[];
-  let output: string;
+  // each case's store, its libxl context, libxl's lines, and what the scripts wrote
+  let store: EmbeddedXenstored, ctx: LibxlCtx, lines: string[], output: string;
 
   /** A script at `name` with `body`, named in the backend's `script` node as libxl wrote it. */
   async function script(name: string, body: string): Promise<string> {
